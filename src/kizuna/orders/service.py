@@ -1,0 +1,171 @@
+"""Order verbs: record orders and returns in bulk, idempotently. Touches nothing but the record.
+
+An order is identified by its order number. Recording the same order again changes nothing
+(``unchanged``); recording it with different content replaces its lines (``updated``). Customers
+named by id are created as stubs when unknown; guests are matched to an existing customer by
+normalised email or phone, else kept as a guest customer with that identity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kizuna.catalog.service import ensure_skus
+from kizuna.customers.schemas import CustomerIn
+from kizuna.customers.service import ensure_customers, identity_owners, upsert_customers
+from kizuna.kit.bulk import Bulk
+from kizuna.kit.clock import now
+from kizuna.kit.counts import WriteCounts
+from kizuna.orders.schemas import LineIn, OrderIn, ReturnIn
+
+_ORDER_COLUMNS = (
+    "order_number", "idempotency_key", "customer_id", "guest_email", "guest_phone", "channel",
+    "status", "currency", "placed_at", "subtotal", "discount", "shipping_fee", "points_used",
+    "total", "content_hash", "created_at", "updated_at",
+)  # fmt: skip
+_RETURN_COLUMNS = (
+    "return_number", "order_id", "customer_id", "returned_at", "reason", "currency", "amount",
+    "content_hash", "created_at",
+)  # fmt: skip
+
+
+def _guest_key(email: str | None, phone: str | None) -> str:
+    return "guest-" + hashlib.blake2b(f"{email}|{phone}".encode(), digest_size=8).hexdigest()
+
+
+def resolve_customers(session: Session, records: Sequence[OrderIn | ReturnIn]) -> list[int | None]:
+    """The customer id of each record: by shop id, else by guest email/phone, else none."""
+    named = {r.customer: r.country for r in records if r.customer}
+    ids: dict[str, int] = ensure_customers(session, named) if named else {}
+    guests = [r for r in records if not r.customer and isinstance(r, OrderIn)
+              and (r.guest_email or r.guest_phone)]  # fmt: skip
+    guest_ids = _resolve_guests(session, guests) if guests else {}
+    out: list[int | None] = []
+    for record in records:
+        if record.customer:
+            out.append(ids[record.customer])
+        elif isinstance(record, OrderIn) and (record.guest_email or record.guest_phone):
+            out.append(guest_ids[_guest_key(record.guest_email, record.guest_phone)])
+        else:
+            out.append(None)
+    return out
+
+
+def _resolve_guests(session: Session, guests: Sequence[OrderIn]) -> dict[str, int]:
+    pairs = [("email", g.guest_email) for g in guests if g.guest_email] + [
+        ("phone", g.guest_phone) for g in guests if g.guest_phone
+    ]
+    owners = identity_owners(session, pairs)  # type: ignore[arg-type]
+    resolved: dict[str, int] = {}
+    new_guests: dict[str, CustomerIn] = {}
+    for g in guests:
+        key = _guest_key(g.guest_email, g.guest_phone)
+        owner = owners.get(("email", g.guest_email or "")) or owners.get(("phone", g.guest_phone or ""))
+        if owner is not None:
+            resolved[key] = owner
+        elif key not in new_guests:
+            identities = tuple((k, v) for k, v in (("email", g.guest_email), ("phone", g.guest_phone)) if v)
+            new_guests[key] = CustomerIn(
+                external_id=key, is_member=False, registration_channel=g.channel,
+                registered_at=g.placed_at, identities=identities,  # type: ignore[arg-type]
+            )  # fmt: skip
+    if new_guests:
+        upsert_customers(session, list(new_guests.values()))
+        resolved.update(Bulk(session).fetch_map("customers", "external_id", list(new_guests)))
+    return resolved
+
+
+def store_orders(session: Session, orders: Sequence[OrderIn]) -> WriteCounts:
+    """Record orders with their lines; returns inserted / updated / unchanged counts."""
+    bulk, counts = Bulk(session), WriteCounts()
+    latest = {order.order_number: order for order in orders}
+    counts.unchanged += len(orders) - len(latest)
+    existing = bulk.fetch_map("orders", "order_number", list(latest), "id, content_hash")
+    todo = [o for k, o in latest.items() if k not in existing or existing[k][1] != o.fingerprint()]
+    counts.unchanged += len(latest) - len(todo)
+    if not todo:
+        return counts
+    customer_ids = resolve_customers(session, todo)
+    ensure_skus(session, {ln.sku: ln.description or "" for o in todo for ln in o.lines},
+                currency=todo[0].currency)  # fmt: skip
+    stamp = bulk.time(now())
+    rows_new, rows_changed, replaced = [], [], []
+    for order, customer_id in zip(todo, customer_ids, strict=True):
+        row = _order_row(bulk, order, customer_id, stamp)
+        if order.order_number in existing:
+            replaced.append(existing[order.order_number][0])
+            rows_changed.append((*row[1:-2], stamp, order.order_number))
+        else:
+            rows_new.append(row)
+    counts.inserted, counts.updated = len(rows_new), len(rows_changed)
+    marks = bulk.marks(len(_ORDER_COLUMNS))
+    bulk.executemany(f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({marks})", rows_new)
+    sets = ", ".join(f"{col} = ?" for col in _ORDER_COLUMNS[1:-2]) + ", updated_at = ?"
+    bulk.executemany(f"UPDATE orders SET {sets} WHERE order_number = ?", rows_changed)
+    bulk.executemany("DELETE FROM order_lines WHERE order_id = ?", [(i,) for i in replaced])
+    ids = bulk.fetch_map("orders", "order_number", [o.order_number for o in todo])
+    _insert_lines(bulk, "order_lines", "order_id", [(ids[o.order_number], o.lines) for o in todo])
+    return counts
+
+
+def _order_row(bulk: Bulk, order: OrderIn, customer_id: int | None, stamp: Any) -> tuple:
+    return (
+        order.order_number, order.idempotency_key, customer_id, order.guest_email,
+        order.guest_phone, order.channel, order.status, order.currency, bulk.time(order.placed_at),
+        order.subtotal, order.discount, order.shipping_fee, order.points_used, order.total,
+        order.fingerprint(), stamp, stamp,
+    )  # fmt: skip
+
+
+def _insert_lines(
+    bulk: Bulk, table: str, parent: str, groups: list[tuple[int, tuple[LineIn, ...]]]
+) -> None:
+    if table == "order_lines":
+        columns = "order_id, line_no, sku, description, quantity, unit_price, discount, amount"
+        rows: list[tuple] = [
+            (pid, n, ln.sku, ln.description, ln.quantity, ln.unit_price, ln.discount, ln.amount)
+            for pid, lines in groups
+            for n, ln in enumerate(lines, start=1)
+        ]
+    else:
+        columns = f"{parent}, line_no, sku, quantity, amount"
+        rows = [
+            (pid, n, ln.sku, ln.quantity, ln.amount)
+            for pid, lines in groups
+            for n, ln in enumerate(lines, start=1)
+        ]
+    width = len(columns.split(","))
+    bulk.executemany(f"INSERT INTO {table} ({columns}) VALUES ({bulk.marks(width)})", rows)
+
+
+def store_returns(session: Session, returns: Sequence[ReturnIn]) -> WriteCounts:
+    """Record returns (credit notes) with their lines; idempotent by return number."""
+    bulk, counts = Bulk(session), WriteCounts()
+    latest = {r.return_number: r for r in returns}
+    counts.unchanged += len(returns) - len(latest)
+    existing = bulk.fetch_map("returns", "return_number", list(latest), "id, content_hash")
+    todo = [r for k, r in latest.items() if k not in existing or existing[k][1] != r.fingerprint()]
+    counts.unchanged += len(latest) - len(todo)
+    if not todo:
+        return counts
+    customer_ids = resolve_customers(session, todo)
+    order_ids = bulk.fetch_map("orders", "order_number", [r.order_number for r in todo if r.order_number])
+    replaced = [existing[r.return_number][0] for r in todo if r.return_number in existing]
+    bulk.executemany("DELETE FROM return_lines WHERE return_id = ?", [(i,) for i in replaced])
+    bulk.executemany("DELETE FROM returns WHERE id = ?", [(i,) for i in replaced])
+    counts.updated, counts.inserted = len(replaced), len(todo) - len(replaced)
+    stamp = bulk.time(now())
+    rows = [
+        (r.return_number, order_ids.get(r.order_number), cid, bulk.time(r.returned_at), r.reason,
+         r.currency, r.amount, r.fingerprint(), stamp)
+        for r, cid in zip(todo, customer_ids, strict=True)
+    ]  # fmt: skip
+    marks = bulk.marks(len(_RETURN_COLUMNS))
+    bulk.executemany(f"INSERT INTO returns ({', '.join(_RETURN_COLUMNS)}) VALUES ({marks})", rows)
+    ids = bulk.fetch_map("returns", "return_number", [r.return_number for r in todo])
+    _insert_lines(bulk, "return_lines", "return_id", [(ids[r.return_number], r.lines) for r in todo])
+    return counts

@@ -1,0 +1,56 @@
+"""One settings class for the whole process; every field is read from a ``KIZUNA_`` variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """kizuna's settings. Each field is documented; ``tests/docs`` checks that docs/settings.md lists them."""
+
+    model_config = SettingsConfigDict(env_prefix="KIZUNA_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///kizuna.db",
+        description="SQLAlchemy URL of the record. SQLite file in the working directory by default; "
+        "PostgreSQL as postgresql+psycopg://user@host/db.",
+    )
+    shop_timezone: str = Field(
+        default="Asia/Tokyo", description="IANA time zone in which dates are shown and days are cut."
+    )
+    currency: str = Field(
+        default="JPY", description="ISO 4217 code of the shop currency; amounts are minor units."
+    )
+    default_language: str = Field(default="ja", description="Dashboard language: ja or en.")
+    secret_key: str = Field(
+        default="dev-insecure-change-me",
+        description="Signs dashboard session cookies. Must be changed when environment=production.",
+    )
+    environment: str = Field(
+        default="development", description="development, test or production."
+    )
+    admin_email: str = Field(
+        default="admin@example.jp", description="Login of the first admin, created on setup."
+    )
+    admin_password: str = Field(
+        default="kizuna-admin", description="Password of the first admin created on setup."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == "dev-insecure-change-me":
+            raise ValueError("KIZUNA_SECRET_KEY must be set to a random value in production")
+        if self.default_language not in ("ja", "en"):
+            raise ValueError(
+                f"KIZUNA_DEFAULT_LANGUAGE has value {self.default_language!r}; use 'ja' or 'en'"
+            )
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()

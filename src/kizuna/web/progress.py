@@ -1,0 +1,28 @@
+"""A progress bar for long imports, on a terminal only (rich)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+
+@contextmanager
+def terminal_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None] | None]:
+    """Yields a ``progress(stage, done, total)`` callback, or None when stderr is not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), transient=True) as bar:  # fmt: skip
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task({"read": "reading", "store": "storing"}.get(stage, stage),
+                                            total=total)  # fmt: skip
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
