@@ -67,7 +67,7 @@ def upgrade() -> None:
     sa.Column('registration_channel', sa.String(length=16), nullable=False),
     sa.Column('marketing_status', sa.String(length=16), nullable=False),
     sa.Column('attributes', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('is_problem', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('is_problem', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('problem_reason', sa.Text(), nullable=True),
     sa.Column('problem_set_by', sa.String(length=120), nullable=True),
     sa.Column('problem_set_at', kizuna.kit.db.UTCDateTime(timezone=True), nullable=True),
