@@ -18,7 +18,14 @@ from kizuna.settings import get_settings
 app = typer.Typer(help="kizuna (絆): CRM, loyalty and marketing automation for online shops.",
                   no_args_is_help=True, add_completion=False)  # fmt: skip
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (stored hashed; the secret is shown once).", no_args_is_help=True)
+customers_app = typer.Typer(help="Customer records: merge, privacy, problem flag.",
+                            no_args_is_help=True)  # fmt: skip
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="apikeys")
+app.add_typer(customers_app, name="customers")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -96,6 +103,138 @@ def _write_errors(path: Path, errors: list[dict[str, Any]]) -> None:
         writer = csv.DictWriter(out, fieldnames=["row", "field", "reason"])
         writer.writeheader()
         writer.writerows(errors)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+) -> None:
+    """Serve the API and the dashboard."""
+    import uvicorn
+
+    from kizuna.web.app import create_app
+
+    typer.echo(f"kizuna dashboard: http://{host}:{port}/  (API docs: /docs)")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    role: Annotated[str, typer.Option(help="admin, marketer or support")] = "marketer",
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a dashboard user."""
+    from kizuna.accounts.service import do_create_user
+
+    with session_scope(_sessions()) as session:
+        user = do_create_user(session, email, password, role)
+        data = {"id": user.id, "email": user.email, "role": user.role}
+    _emit(data, as_json, f"created {user.email} ({user.role})")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str,
+    scope: Annotated[list[str], typer.Option(help="Repeat for several scopes")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an API key; prints its secret once."""
+    from kizuna.accounts.service import do_create_api_key
+
+    with session_scope(_sessions()) as session:
+        key, secret = do_create_api_key(session, name, scope)
+        data = {"prefix": key.prefix, "name": key.name, "scopes": key.scopes, "secret": secret}
+    _emit(data, as_json, f"{secret}\n(keep it now: kizuna stores only its hash; prefix {key.prefix})")
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonFlag = False) -> None:
+    """List API keys (never their secrets)."""
+    from kizuna.accounts.service import list_api_keys
+
+    with session_scope(_sessions()) as session:
+        data = [{"prefix": k.prefix, "name": k.name, "scopes": k.scopes, "created_at": k.created_at,
+                 "revoked_at": k.revoked_at} for k in list_api_keys(session)]  # fmt: skip
+    text = "\n".join(f"{k['prefix']}  {k['name']}  {','.join(k['scopes'])}"
+                     f"{'  REVOKED' if k['revoked_at'] else ''}" for k in data)  # fmt: skip
+    _emit(data, as_json, text or "no API keys")
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: str, as_json: JsonFlag = False) -> None:
+    """Revoke an API key by its prefix."""
+    from kizuna.accounts.service import do_revoke_api_key
+
+    with session_scope(_sessions()) as session:
+        key = do_revoke_api_key(session, prefix)
+        data = {"prefix": key.prefix, "revoked_at": key.revoked_at}
+    _emit(data, as_json, f"revoked {prefix}")
+
+
+@customers_app.command("export")
+def customers_export(customer_id: int, actor: str = "cli") -> None:
+    """Print everything stored about one customer as JSON (APPI disclosure; audited)."""
+    from kizuna.customers.privacy import export_customer
+
+    with session_scope(_sessions()) as session:
+        data = export_customer(session, customer_id, actor=actor)
+    _emit(data, True, "")
+
+
+@customers_app.command("erase")
+def customers_erase(
+    customer_id: int, reason: Annotated[str, typer.Option()], actor: str = "cli",
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Erase a customer's personal data; orders stay as anonymous facts (audited)."""
+    from kizuna.customers.privacy import erase_customer
+
+    with session_scope(_sessions()) as session:
+        customer = erase_customer(session, customer_id, actor=actor, reason=reason)
+        data = {"id": customer.id, "erased_at": customer.erased_at}
+    _emit(data, as_json, f"erased personal data of customer #{customer_id}")
+
+
+@customers_app.command("merge")
+def customers_merge(survivor_id: int, merged_id: int, actor: str = "cli",
+                    as_json: JsonFlag = False) -> None:  # fmt: skip
+    """Merge customer MERGED_ID into SURVIVOR_ID (audited; undo with unmerge)."""
+    from kizuna.customers.identity import do_merge
+
+    with session_scope(_sessions()) as session:
+        audit = do_merge(session, survivor_id, merged_id, actor=actor)
+        data = {"merge_id": audit.id, "moved": {k: len(v) for k, v in audit.detail["moved"].items()}}
+    _emit(data, as_json, f"merged #{merged_id} into #{survivor_id} (merge #{data['merge_id']})")
+
+
+@customers_app.command("unmerge")
+def customers_unmerge(merge_id: int, actor: str = "cli", as_json: JsonFlag = False) -> None:
+    """Undo a merge by its merge id."""
+    from kizuna.customers.identity import do_unmerge
+
+    with session_scope(_sessions()) as session:
+        customer = do_unmerge(session, merge_id, actor=actor)
+        data = {"restored_id": customer.id}
+    _emit(data, as_json, f"restored customer #{customer.id}")
+
+
+@customers_app.command("flag")
+def customers_flag(
+    customer_id: int, reason: Annotated[str | None, typer.Option()] = None,
+    clear: Annotated[bool, typer.Option("--clear")] = False, actor: str = "cli",
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Flag (or --clear) a problem customer, with a reason; excluded from digital marketing."""
+    from kizuna.customers.service import do_flag_problem
+
+    with session_scope(_sessions()) as session:
+        customer = do_flag_problem(session, customer_id, reason=reason, actor=actor,
+                                   flagged=not clear)  # fmt: skip
+        data = {"id": customer.id, "is_problem": customer.is_problem}
+    _emit(data, as_json, f"customer #{customer_id}: problem={customer.is_problem}")
 
 
 def main() -> None:

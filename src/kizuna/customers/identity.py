@@ -7,7 +7,7 @@ ids into the audit row, so that ``do_unmerge`` can move exactly those rows back.
 
 from __future__ import annotations
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import MetaData, Table, select, update
 from sqlalchemy.orm import Session
 
 from kizuna.customers.errors import MergeRefused
@@ -15,7 +15,6 @@ from kizuna.customers.models import Customer, CustomerAudit
 from kizuna.customers.service import get_customer
 from kizuna.kit import jp
 from kizuna.kit.clock import now
-from kizuna.kit.db import Base
 from kizuna.kit.errors import NotFound
 
 _NORMALISERS = {
@@ -36,11 +35,26 @@ def normalise_identity(kind: str, value: str) -> str:
     return _NORMALISERS[kind](value)
 
 
-def _customer_tables() -> list[Table]:
+_REFLECTED: dict[str, MetaData] = {}
+
+
+def reflected_tables(session: Session) -> MetaData:
+    """The database's actual tables (reflected once per database), so that every domain's tables
+    are seen even when its models module was never imported in this process."""
+    bind = session.connection()
+    key = bind.engine.url.render_as_string()
+    if key not in _REFLECTED:
+        metadata = MetaData()
+        metadata.reflect(bind=bind)
+        _REFLECTED[key] = metadata
+    return _REFLECTED[key]
+
+
+def customer_tables(session: Session) -> list[Table]:
     """Every table other than customers itself with a ``customer_id`` pointing at customers."""
     return [
         table
-        for table in Base.metadata.sorted_tables
+        for table in reflected_tables(session).sorted_tables
         if table.name not in _NOT_MOVED
         and "customer_id" in table.c
         and any(fk.column.table.name == "customers" for fk in table.c.customer_id.foreign_keys)
@@ -55,7 +69,7 @@ def do_merge(session: Session, survivor_id: int, merged_id: int, *, actor: str) 
     if survivor.merged_into_id or merged.merged_into_id:
         raise MergeRefused("one of these customers was already merged away", field="merged_id")
     moved: dict[str, list[int]] = {}
-    for table in _customer_tables():
+    for table in customer_tables(session):
         ids = list(session.scalars(select(table.c.id).where(table.c.customer_id == merged_id)))
         if ids:
             session.execute(update(table).where(table.c.id.in_(ids)).values(customer_id=survivor_id))
@@ -76,7 +90,7 @@ def do_unmerge(session: Session, audit_id: int, *, actor: str) -> Customer:
     if audit is None or audit.action != "merged" or audit.reverted_at is not None:
         raise NotFound(f"no open merge #{audit_id}", field="audit_id")
     merged = get_customer(session, audit.detail["merged_id"])
-    tables = {table.name: table for table in _customer_tables()}
+    tables = {table.name: table for table in customer_tables(session)}
     for name, ids in audit.detail["moved"].items():
         table = tables[name]
         session.execute(update(table).where(table.c.id.in_(ids)).values(customer_id=merged.id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,31 +54,56 @@ def identity_owners(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[
     return _follow_merges(session, owners)
 
 
-def _follow_merges(session: Session, owners: dict[tuple[str, str], int]) -> dict:
-    merged = dict(
-        session.execute(
-            select(Customer.id, Customer.merged_into_id).where(
-                Customer.id.in_(set(owners.values())), Customer.merged_into_id.is_not(None)
+def _follow_merges(session: Session, owners: dict[Any, int]) -> dict:
+    survivor = survivors(session, set(owners.values()))
+    return {key: survivor[cid] for key, cid in owners.items()}
+
+
+def survivors(session: Session, ids: Iterable[int]) -> dict[int, int]:
+    """``{id: surviving id}``: each customer id, or the customer it was merged into (chains followed)."""
+    wanted = set(ids)
+    parent: dict[int, int] = {}
+    pending = set(wanted)
+    while pending:
+        found: dict[int, int] = {}
+        for part in chunks(sorted(pending), 5000):
+            query = select(Customer.id, Customer.merged_into_id).where(
+                Customer.id.in_(part), Customer.merged_into_id.is_not(None)
             )
-        ).tuples()
-    ) if owners else {}
-    return {key: merged.get(cid, cid) for key, cid in owners.items()}
+            found.update({cid: into for cid, into in session.execute(query).tuples()})
+        parent.update(found)
+        pending = set(found.values()) - parent.keys() - pending
+    out: dict[int, int] = {}
+    for cid in wanted:
+        target, hops = cid, 0
+        while target in parent and hops < 100:  # merges refuse cycles; the bound is a safety net
+            target, hops = parent[target], hops + 1
+        out[cid] = target
+    return out
 
 
 def check_identities(session: Session, items: Sequence[CustomerIn]) -> dict[str, IdentityTaken]:
-    """Items whose identity already belongs to another customer: ``{external_id: error}``."""
+    """Items whose identity already belongs to another customer, or is also given for another
+    customer earlier in ``items``: ``{external_id: error}``. Merged customers count as their survivor."""
     pairs = [pair for item in items for pair in item.identities]
     owners = identity_owners(session, pairs)
-    if not owners:
-        return {}
-    ids = Bulk(session).fetch_map("customers", "external_id", [i.external_id for i in items])
+    ids = Bulk(session).fetch_map("customers", "external_id", [i.external_id for i in items]) if owners else {}
+    alive = survivors(session, ids.values()) if ids else {}
+    claimed: dict[tuple[str, str], str] = {}
     problems: dict[str, IdentityTaken] = {}
     for item in items:
+        mine = alive.get(ids.get(item.external_id, -1))
         for kind, value in item.identities:
             owner = owners.get((kind, value))
-            if owner is not None and owner != ids.get(item.external_id):
+            first = claimed.setdefault((kind, value), item.external_id)
+            if owner is not None and owner != mine:
                 problems[item.external_id] = IdentityTaken(
                     f"{kind} {value!r} already belongs to customer #{owner}", field=kind
+                )
+            elif owner is None and first != item.external_id:
+                problems[item.external_id] = IdentityTaken(
+                    f"{kind} {value!r} is also given for customer {first!r} earlier in the file",
+                    field=kind,
                 )
     return problems
 
@@ -156,7 +182,8 @@ def do_set_consent(
 
 
 def ensure_customers(session: Session, countries: dict[str, str | None]) -> dict[str, int]:
-    """Ids for the given external ids, creating member stubs (from an order file) for unknown ones."""
+    """Ids for the given external ids (the survivor for a merged customer), creating member stubs
+    (from an order file) for unknown ones."""
     bulk = Bulk(session)
     known = bulk.fetch_map("customers", "external_id", list(countries))
     missing = [
@@ -164,6 +191,9 @@ def ensure_customers(session: Session, countries: dict[str, str | None]) -> dict
         for key, country in countries.items()
         if key not in known
     ]
+    if known:  # a customer merged away is represented by its survivor
+        alive = survivors(session, known.values())
+        known = {key: alive[cid] for key, cid in known.items()}
     if missing:
         upsert_customers(session, missing)
         known.update(bulk.fetch_map("customers", "external_id", [c.external_id for c in missing]))

@@ -4,6 +4,7 @@ reason a person can act on. Hot parsers cache by text, since real files repeat v
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -21,18 +22,36 @@ GENDERS = {
 }  # fmt: skip
 
 
+# The record stores amounts and quantities as 32-bit integers (PostgreSQL INTEGER).
+MAX_INT = 2**31 - 1
+# Spreadsheet exports write dates without zero padding: 2024/1/5 9:05.
+_LOOSE_DATETIME = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?$"
+)
+
+
 @lru_cache(maxsize=200_000)
 def parse_datetime(text: str, zone: str) -> datetime:
-    """ISO-like date-time (``2024-01-05 10:00``, ``2024/01/05``, ``20240105``) as aware UTC;
-    a naive value is read in the shop's (or preset's) ``zone``."""
+    """ISO-like date-time (``2024-01-05 10:00``, ``2024/01/05``, ``2024/1/5 9:05``, ``20240105``)
+    as aware UTC; a naive value is read in the shop's (or preset's) ``zone``."""
     cleaned = jp.nfkc(text).strip().replace("/", "-")
     try:
-        moment = datetime.fromisoformat(cleaned)
-    except ValueError:
+        moment = _from_text(cleaned)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(zone))
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValueError(f"{text!r} is not a date-time (use YYYY-MM-DD HH:MM:SS)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(zone))
-    return moment.astimezone(UTC)
+
+
+def _from_text(cleaned: str) -> datetime:
+    try:
+        return datetime.fromisoformat(cleaned)
+    except ValueError:
+        match = _LOOSE_DATETIME.match(cleaned)
+        if match is None:
+            raise
+        return datetime(*(int(part) for part in match.groups() if part is not None))  # noqa: DTZ001
 
 
 @lru_cache(maxsize=100_000)
@@ -54,18 +73,23 @@ def parse_money(text: str, currency: str) -> int:
     value = to_minor(text, currency)
     if value < 0:
         raise ValueError(f"{text!r} is negative; amounts must be 0 or more")
+    if value > MAX_INT:
+        raise ValueError(f"{text!r} is too large (at most {MAX_INT:,} in minor units)")
     return value
 
 
 def parse_int(text: str) -> int:
-    """A whole number (full-width digits and thousands separators accepted)."""
+    """A whole number (full-width digits and thousands separators accepted), within 32 bits."""
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         try:
-            return int(jp.nfkc(text).replace(",", "").strip())
+            value = int(jp.nfkc(text).replace(",", "").strip())
         except ValueError:
             raise ValueError(f"{text!r} is not a whole number") from None
+    if abs(value) > MAX_INT:
+        raise ValueError(f"{text!r} is too large (at most {MAX_INT:,})")
+    return value
 
 
 def parse_bool(text: str) -> bool:
@@ -97,6 +121,14 @@ def parse_json_object(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("must be a JSON object like {\"key\": \"value\"}")
     return value
+
+
+def parse_currency(text: str) -> str:
+    """An ISO 4217 code such as ``JPY`` (three letters, upper-cased)."""
+    code = jp.nfkc(text).strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValueError(f"{text!r} is not a currency code (three letters, e.g. JPY)")
+    return code
 
 
 def parse_choice(text: str, choices: tuple[str, ...], default: str) -> str:

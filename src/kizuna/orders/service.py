@@ -20,6 +20,7 @@ from kizuna.customers.service import ensure_customers, identity_owners, upsert_c
 from kizuna.kit.bulk import Bulk
 from kizuna.kit.clock import now
 from kizuna.kit.counts import WriteCounts
+from kizuna.kit.errors import Conflict
 from kizuna.orders.schemas import LineIn, OrderIn, ReturnIn
 
 _ORDER_COLUMNS = (
@@ -169,3 +170,19 @@ def store_returns(session: Session, returns: Sequence[ReturnIn]) -> WriteCounts:
     ids = bulk.fetch_map("returns", "return_number", [r.return_number for r in todo])
     _insert_lines(bulk, "return_lines", "return_id", [(ids[r.return_number], r.lines) for r in todo])
     return counts
+
+
+def record_order(session: Session, order: OrderIn) -> str:
+    """Record one order (API/webhook path): ``"inserted"``, ``"updated"`` or ``"unchanged"``.
+
+    An idempotency key already used for a different order number is a Conflict (409).
+    """
+    if order.idempotency_key:
+        used_by = Bulk(session).fetch_map("orders", "idempotency_key", [order.idempotency_key],
+                                          "order_number")  # fmt: skip
+        other = used_by.get(order.idempotency_key)
+        if other is not None and other != order.order_number:
+            raise Conflict(f"Idempotency-Key was already used for order {other}",
+                           field="Idempotency-Key")  # fmt: skip
+    counts = store_orders(session, [order])
+    return "inserted" if counts.inserted else "updated" if counts.updated else "unchanged"
