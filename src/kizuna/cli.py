@@ -15,13 +15,19 @@ from kizuna.kit.errors import KizunaError
 from kizuna.kit.store import open_store
 from kizuna.settings import get_settings
 
-app = typer.Typer(help="kizuna (絆): CRM, loyalty and marketing automation for online shops.",
-                  no_args_is_help=True, add_completion=False)  # fmt: skip
+app = typer.Typer(
+    help="kizuna (絆): CRM, loyalty and marketing automation for online shops.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys (stored hashed; the secret is shown once).", no_args_is_help=True)
-customers_app = typer.Typer(help="Customer records: merge, privacy, problem flag.",
-                            no_args_is_help=True)  # fmt: skip
+keys_app = typer.Typer(
+    help="API keys (stored hashed; the secret is shown once).", no_args_is_help=True
+)
+customers_app = typer.Typer(
+    help="Customer records: merge, privacy, problem flag.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="apikeys")
@@ -61,9 +67,12 @@ def db_upgrade() -> None:
 def import_command(
     kind: Annotated[str, typer.Argument(help="customers, products, orders or events")],
     file: Annotated[Path, typer.Argument(help="CSV (or .gz); UTF-8, UTF-8-BOM or Shift_JIS")],
-    preset: Annotated[str | None, typer.Option(help="Column preset: kizuna, cdnow, "
-                                               "cdnow-sample, online-retail")] = None,
-    errors: Annotated[Path | None, typer.Option(help="Write every rejected row to this CSV")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Column preset: kizuna, cdnow, cdnow-sample, online-retail")
+    ] = None,
+    errors: Annotated[
+        Path | None, typer.Option(help="Write every rejected row to this CSV")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Import a file; bad rows are reported, good rows kept; re-importing changes nothing."""
@@ -83,11 +92,15 @@ def import_command(
 
 
 def _import_summary(data: dict[str, Any], errors_file: Path | None) -> str:
-    lines = [f"{data['file']} ({data['preset']}, {data['encoding']}): {data['rows']:,} rows, "
-             f"{data['rejected']:,} rejected"]  # fmt: skip
+    lines = [
+        f"{data['file']} ({data['preset']}, {data['encoding']}): {data['rows']:,} rows, "
+        f"{data['rejected']:,} rejected"
+    ]
     for name, c in data["records"].items():
-        lines.append(f"  {name}: {c['inserted']:,} inserted, {c['updated']:,} updated, "
-                     f"{c['unchanged']:,} unchanged")  # fmt: skip
+        lines.append(
+            f"  {name}: {c['inserted']:,} inserted, {c['updated']:,} updated, "
+            f"{c['unchanged']:,} unchanged"
+        )
     for error in data["errors"][:20]:
         lines.append(f"  row {error['row']}, {error['field']}: {error['reason']}")
     if len(data["errors"]) > 20:
@@ -147,7 +160,9 @@ def keys_create(
     with session_scope(_sessions()) as session:
         key, secret = do_create_api_key(session, name, scope)
         data = {"prefix": key.prefix, "name": key.name, "scopes": key.scopes, "secret": secret}
-    _emit(data, as_json, f"{secret}\n(keep it now: kizuna stores only its hash; prefix {key.prefix})")
+    _emit(
+        data, as_json, f"{secret}\n(keep it now: kizuna stores only its hash; prefix {key.prefix})"
+    )
 
 
 @keys_app.command("list")
@@ -156,10 +171,21 @@ def keys_list(as_json: JsonFlag = False) -> None:
     from kizuna.accounts.service import list_api_keys
 
     with session_scope(_sessions()) as session:
-        data = [{"prefix": k.prefix, "name": k.name, "scopes": k.scopes, "created_at": k.created_at,
-                 "revoked_at": k.revoked_at} for k in list_api_keys(session)]  # fmt: skip
-    text = "\n".join(f"{k['prefix']}  {k['name']}  {','.join(k['scopes'])}"
-                     f"{'  REVOKED' if k['revoked_at'] else ''}" for k in data)  # fmt: skip
+        data: list[dict[str, Any]] = [
+            {
+                "prefix": k.prefix,
+                "name": k.name,
+                "scopes": k.scopes,
+                "created_at": k.created_at,
+                "revoked_at": k.revoked_at,
+            }
+            for k in list_api_keys(session)
+        ]
+    text = "\n".join(
+        f"{k['prefix']}  {k['name']}  {','.join(k['scopes'])}"
+        f"{'  REVOKED' if k['revoked_at'] else ''}"
+        for k in data
+    )
     _emit(data, as_json, text or "no API keys")
 
 
@@ -186,9 +212,11 @@ def customers_export(customer_id: int, actor: str = "cli") -> None:
 
 @customers_app.command("erase")
 def customers_erase(
-    customer_id: int, reason: Annotated[str, typer.Option()], actor: str = "cli",
+    customer_id: int,
+    reason: Annotated[str, typer.Option()],
+    actor: str = "cli",
     as_json: JsonFlag = False,
-) -> None:  # fmt: skip
+) -> None:
     """Erase a customer's personal data; orders stay as anonymous facts (audited)."""
     from kizuna.customers.privacy import erase_customer
 
@@ -199,14 +227,18 @@ def customers_erase(
 
 
 @customers_app.command("merge")
-def customers_merge(survivor_id: int, merged_id: int, actor: str = "cli",
-                    as_json: JsonFlag = False) -> None:  # fmt: skip
+def customers_merge(
+    survivor_id: int, merged_id: int, actor: str = "cli", as_json: JsonFlag = False
+) -> None:
     """Merge customer MERGED_ID into SURVIVOR_ID (audited; undo with unmerge)."""
     from kizuna.customers.identity import do_merge
 
     with session_scope(_sessions()) as session:
         audit = do_merge(session, survivor_id, merged_id, actor=actor)
-        data = {"merge_id": audit.id, "moved": {k: len(v) for k, v in audit.detail["moved"].items()}}
+        data = {
+            "merge_id": audit.id,
+            "moved": {k: len(v) for k, v in audit.detail["moved"].items()},
+        }
     _emit(data, as_json, f"merged #{merged_id} into #{survivor_id} (merge #{data['merge_id']})")
 
 
@@ -223,16 +255,19 @@ def customers_unmerge(merge_id: int, actor: str = "cli", as_json: JsonFlag = Fal
 
 @customers_app.command("flag")
 def customers_flag(
-    customer_id: int, reason: Annotated[str | None, typer.Option()] = None,
-    clear: Annotated[bool, typer.Option("--clear")] = False, actor: str = "cli",
+    customer_id: int,
+    reason: Annotated[str | None, typer.Option()] = None,
+    clear: Annotated[bool, typer.Option("--clear")] = False,
+    actor: str = "cli",
     as_json: JsonFlag = False,
-) -> None:  # fmt: skip
+) -> None:
     """Flag (or --clear) a problem customer, with a reason; excluded from digital marketing."""
     from kizuna.customers.service import do_flag_problem
 
     with session_scope(_sessions()) as session:
-        customer = do_flag_problem(session, customer_id, reason=reason, actor=actor,
-                                   flagged=not clear)  # fmt: skip
+        customer = do_flag_problem(
+            session, customer_id, reason=reason, actor=actor, flagged=not clear
+        )
         data = {"id": customer.id, "is_problem": customer.is_problem}
     _emit(data, as_json, f"customer #{customer_id}: problem={customer.is_problem}")
 

@@ -1,10 +1,17 @@
 """Imports every domain's models so that Alembic and tests see one MetaData. Nothing else."""
 
+from kizuna.accounts import models as account_models
 from kizuna.catalog import models as catalog_models
 from kizuna.customers import models as customer_models
 from kizuna.events import models as event_models
 from kizuna.kit.db import Base
 from kizuna.orders import models as order_models
-from kizuna.accounts import models as account_models
 
-__all__ = ["Base", "account_models", "catalog_models", "customer_models", "event_models", "order_models"]
+__all__ = [
+    "Base",
+    "account_models",
+    "catalog_models",
+    "customer_models",
+    "event_models",
+    "order_models",
+]

@@ -9,17 +9,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """kizuna's settings. Each field is documented; ``tests/docs`` checks that docs/settings.md lists them."""
+    """kizuna's settings; ``tests/docs`` checks that docs/settings.md lists every field."""
 
     model_config = SettingsConfigDict(env_prefix="KIZUNA_", env_file=".env", extra="ignore")
 
     database_url: str = Field(
         default="sqlite:///kizuna.db",
-        description="SQLAlchemy URL of the record. SQLite file in the working directory by default; "
-        "PostgreSQL as postgresql+psycopg://user@host/db.",
+        description="SQLAlchemy URL of the record. A SQLite file in the working directory by "
+        "default; PostgreSQL as postgresql+psycopg://user@host/db.",
     )
     shop_timezone: str = Field(
-        default="Asia/Tokyo", description="IANA time zone in which dates are shown and days are cut."
+        default="Asia/Tokyo",
+        description="IANA time zone in which dates are shown and days are cut.",
     )
     currency: str = Field(
         default="JPY", description="ISO 4217 code of the shop currency; amounts are minor units."
@@ -29,9 +30,7 @@ class Settings(BaseSettings):
         default="dev-insecure-change-me",
         description="Signs dashboard session cookies. Must be changed when environment=production.",
     )
-    environment: str = Field(
-        default="development", description="development, test or production."
-    )
+    environment: str = Field(default="development", description="development, test or production.")
     admin_email: str = Field(
         default="admin@example.jp", description="Login of the first admin, created on setup."
     )

@@ -48,8 +48,13 @@ def do_create_user(
         raise ValidationFailed("the password needs at least 8 characters", field="password")
     if session.scalar(select(User).where(User.email == email.lower())):
         raise Conflict(f"a user with email {email} exists", field="email")
-    user = User(email=email.lower(), password_hash=hash_password(password), role=role,
-                name=name, language=language)  # fmt: skip
+    user = User(
+        email=email.lower(),
+        password_hash=hash_password(password),
+        role=role,
+        name=name,
+        language=language,
+    )
     session.add(user)
     session.flush()
     return user
@@ -73,8 +78,9 @@ def do_create_api_key(session: Session, name: str, scopes: list[str]) -> tuple[A
     """A new key and its secret (``kz_<prefix>_<secret>``), which is shown only this once."""
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
-        raise ValidationFailed(f"unknown scope(s) {', '.join(unknown)}; use {', '.join(SCOPES)}",
-                               field="scopes")  # fmt: skip
+        raise ValidationFailed(
+            f"unknown scope(s) {', '.join(unknown)}; use {', '.join(SCOPES)}", field="scopes"
+        )
     prefix, secret = secrets.token_hex(4), secrets.token_urlsafe(24)
     key = ApiKey(name=name, prefix=prefix, secret_hash=_digest(secret), scopes=sorted(set(scopes)))
     session.add(key)

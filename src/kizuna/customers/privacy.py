@@ -20,9 +20,14 @@ from kizuna.customers.service import get_customer
 from kizuna.kit.clock import now
 
 PERSONAL_FIELDS = (
-    "family_name", "given_name", "family_kana", "given_kana", "birth_date", "postal_code",
+    "family_name",
+    "given_name",
+    "family_kana",
+    "given_kana",
+    "birth_date",
+    "postal_code",
     "occupation",
-)  # fmt: skip
+)
 PERSONAL_COLUMNS_ELSEWHERE = ("guest_email", "guest_phone", "anonymous_id")
 _SKIP_CHILDREN = {"customers", "customer_audit"}
 
@@ -87,7 +92,10 @@ def erase_customer(session: Session, customer_id: int, *, actor: str, reason: st
             session.execute(
                 update(table).where(table.c.customer_id == customer.id).values(**columns)
             )
-    session.add(CustomerAudit(customer_id=customer.id, action="erased", actor=actor,
-                              detail={"reason": reason}))  # fmt: skip
+    session.add(
+        CustomerAudit(
+            customer_id=customer.id, action="erased", actor=actor, detail={"reason": reason}
+        )
+    )
     session.flush()
     return customer

@@ -1,4 +1,4 @@
-"""Customer reads: search by name, kana, email, phone, member number or id; one customer's profile."""
+"""Customer reads: search by name, kana, email, phone, member number or id; one profile."""
 
 from __future__ import annotations
 
@@ -42,18 +42,31 @@ class CustomerProfile:
         """JSON form."""
         c = self.customer
         return {
-            "id": c.id, "external_id": c.external_id, "is_member": c.is_member,
-            "family_name": c.family_name, "given_name": c.given_name,
-            "family_kana": c.family_kana, "given_kana": c.given_kana,
+            "id": c.id,
+            "external_id": c.external_id,
+            "is_member": c.is_member,
+            "family_name": c.family_name,
+            "given_name": c.given_name,
+            "family_kana": c.family_kana,
+            "given_kana": c.given_kana,
             "name": jp.full_name(c.family_name, c.given_name),
-            "birth_date": c.birth_date, "gender": c.gender, "prefecture": c.prefecture,
-            "postal_code": c.postal_code, "country": c.country, "occupation": c.occupation,
-            "registered_at": c.registered_at, "registration_channel": c.registration_channel,
-            "marketing_status": c.marketing_status, "attributes": c.attributes,
-            "is_problem": c.is_problem, "problem_reason": c.problem_reason,
-            "merged_into_id": c.merged_into_id, "erased_at": c.erased_at,
-            "identities": self.identities, "consents": self.consents,
-        }  # fmt: skip
+            "birth_date": c.birth_date,
+            "gender": c.gender,
+            "prefecture": c.prefecture,
+            "postal_code": c.postal_code,
+            "country": c.country,
+            "occupation": c.occupation,
+            "registered_at": c.registered_at,
+            "registration_channel": c.registration_channel,
+            "marketing_status": c.marketing_status,
+            "attributes": c.attributes,
+            "is_problem": c.is_problem,
+            "problem_reason": c.problem_reason,
+            "merged_into_id": c.merged_into_id,
+            "erased_at": c.erased_at,
+            "identities": self.identities,
+            "consents": self.consents,
+        }
 
 
 def _prefix(column: Any, text: str) -> Any:
@@ -71,7 +84,7 @@ def _identity_matches(text: str) -> list[tuple[str, str]]:
 
 
 def search_customers(session: Session, query: str, limit: int = 50) -> list[CustomerCard]:
-    """Customers matching ``query``: exact identity or id, or a name/kana prefix (姓, 姓 名, セイ)."""
+    """Customers matching ``query``: an identity or id, or a name/kana prefix (姓, 姓 名, セイ)."""
     text = jp.nfkc(query).strip()
     if not text:
         return []
@@ -85,8 +98,9 @@ def search_customers(session: Session, query: str, limit: int = 50) -> list[Cust
     kana = jp.to_katakana(family)
     if given:
         conditions.append((Customer.family_name == family) & _prefix(Customer.given_name, given))
-        conditions.append((Customer.family_kana == kana) & _prefix(Customer.given_kana,
-                                                                   jp.to_katakana(given)))
+        conditions.append(
+            (Customer.family_kana == kana) & _prefix(Customer.given_kana, jp.to_katakana(given))
+        )
     else:
         conditions += [_prefix(Customer.family_name, family), _prefix(Customer.family_kana, kana)]
     rows = session.scalars(
@@ -102,17 +116,20 @@ def search_customers(session: Session, query: str, limit: int = 50) -> list[Cust
 def _first_emails(session: Session, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
-    query = select(Identity.customer_id, func.min(Identity.value)).where(
-        Identity.customer_id.in_(ids), Identity.kind == "email"
-    ).group_by(Identity.customer_id)
-    return dict(session.execute(query).tuples().all())
+    query = (
+        select(Identity.customer_id, func.min(Identity.value))
+        .where(Identity.customer_id.in_(ids), Identity.kind == "email")
+        .group_by(Identity.customer_id)
+    )
+    return dict(session.execute(query).all())
 
 
 def _card(c: Customer, email: str | None) -> CustomerCard:
     kana = " ".join(p for p in (c.family_kana, c.given_kana) if p)
     name = jp.full_name(c.family_name, c.given_name) or (c.external_id or f"#{c.id}")
-    return CustomerCard(c.id, c.external_id, name, kana, c.is_member, c.prefecture, email,
-                        c.is_problem)  # fmt: skip
+    return CustomerCard(
+        c.id, c.external_id, name, kana, c.is_member, c.prefecture, email, c.is_problem
+    )
 
 
 def customer_profile(session: Session, customer_id: int) -> CustomerProfile:
@@ -144,7 +161,7 @@ def customer_counts(session: Session) -> dict[str, int]:
         select(Customer.is_member, func.count())
         .where(Customer.merged_into_id.is_(None))
         .group_by(Customer.is_member)
-    ).tuples()
+    )
     by_kind = {bool(member): count for member, count in rows}
     members, guests = by_kind.get(True, 0), by_kind.get(False, 0)
     return {"customers": members + guests, "members": members, "guests": guests}

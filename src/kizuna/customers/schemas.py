@@ -88,20 +88,28 @@ def body_to_input(external_id: str, body: CustomerBody) -> CustomerIn:
         if getattr(body, kind)
     )
     if body.registered_at is not None and body.registered_at.tzinfo is None:
-        raise ValidationFailed("give a time zone, e.g. 2026-01-05T10:00:00+09:00",
-                               field="body.registered_at")  # fmt: skip
+        raise ValidationFailed(
+            "give a time zone, e.g. 2026-01-05T10:00:00+09:00", field="body.registered_at"
+        )
     consents = tuple((c.channel, c.granted) for c in body.consents)
     return CustomerIn(
-        external_id=external_id, is_member=body.is_member,
-        family_name=body.family_name, given_name=body.given_name,
+        external_id=external_id,
+        is_member=body.is_member,
+        family_name=body.family_name,
+        given_name=body.given_name,
         family_kana=check("family_kana", jp.to_katakana, body.family_kana),
         given_kana=check("given_kana", jp.to_katakana, body.given_kana),
-        birth_date=body.birth_date, gender=body.gender,
+        birth_date=body.birth_date,
+        gender=body.gender,
         prefecture=check("prefecture", jp.normalise_prefecture, body.prefecture),
         postal_code=check("postal_code", jp.normalise_postal_code, body.postal_code),
-        occupation=body.occupation, registered_at=body.registered_at,
+        occupation=body.occupation,
+        registered_at=body.registered_at,
         registration_channel=body.registration_channel,
         marketing_status=("subscribed" if any(g for _, g in consents) else "unsubscribed")
-        if consents else "never_asked",
-        attributes=body.attributes, identities=identities, consents=consents,
-    )  # fmt: skip
+        if consents
+        else "never_asked",
+        attributes=body.attributes,
+        identities=identities,
+        consents=consents,
+    )

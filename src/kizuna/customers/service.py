@@ -50,7 +50,7 @@ def identity_owners(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[
             query = select(Identity.value, Identity.customer_id).where(
                 Identity.kind == kind, Identity.value.in_(part)
             )
-            owners.update({(kind, value): cid for value, cid in session.execute(query).tuples()})
+            owners.update({(kind, value): cid for value, cid in session.execute(query)})
     return _follow_merges(session, owners)
 
 
@@ -60,7 +60,7 @@ def _follow_merges(session: Session, owners: dict[Any, int]) -> dict:
 
 
 def survivors(session: Session, ids: Iterable[int]) -> dict[int, int]:
-    """``{id: surviving id}``: each customer id, or the customer it was merged into (chains followed)."""
+    """``{id: surviving id}``: each id, or the customer it was merged into (chains followed)."""
     wanted = set(ids)
     parent: dict[int, int] = {}
     pending = set(wanted)
@@ -70,7 +70,7 @@ def survivors(session: Session, ids: Iterable[int]) -> dict[int, int]:
             query = select(Customer.id, Customer.merged_into_id).where(
                 Customer.id.in_(part), Customer.merged_into_id.is_not(None)
             )
-            found.update({cid: into for cid, into in session.execute(query).tuples()})
+            found.update({cid: into for cid, into in session.execute(query)})
         parent.update(found)
         pending = set(found.values()) - parent.keys() - pending
     out: dict[int, int] = {}
@@ -84,10 +84,11 @@ def survivors(session: Session, ids: Iterable[int]) -> dict[int, int]:
 
 def check_identities(session: Session, items: Sequence[CustomerIn]) -> dict[str, IdentityTaken]:
     """Items whose identity already belongs to another customer, or is also given for another
-    customer earlier in ``items``: ``{external_id: error}``. Merged customers count as their survivor."""
+    customer earlier in ``items``: ``{external_id: error}``. A merged customer is its survivor."""
     pairs = [pair for item in items for pair in item.identities]
     owners = identity_owners(session, pairs)
-    ids = Bulk(session).fetch_map("customers", "external_id", [i.external_id for i in items]) if owners else {}
+    keys = [item.external_id for item in items] if owners else []
+    ids = Bulk(session).fetch_map("customers", "external_id", keys)
     alive = survivors(session, ids.values()) if ids else {}
     claimed: dict[tuple[str, str], str] = {}
     problems: dict[str, IdentityTaken] = {}

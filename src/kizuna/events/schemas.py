@@ -29,9 +29,16 @@ class EventBody(BaseModel):
 
     event_id: str = Field(min_length=1, max_length=128)
     type: Literal[
-        "page_view", "product_view", "search", "cart_add", "cart_remove", "checkout_start",
-        "login", "email_open", "email_click",
-    ]  # fmt: skip
+        "page_view",
+        "product_view",
+        "search",
+        "cart_add",
+        "cart_remove",
+        "checkout_start",
+        "login",
+        "email_open",
+        "email_click",
+    ]
     occurred_at: AwareDatetime
     customer_id: str | None = Field(default=None, max_length=64)
     anonymous_id: str | None = Field(default=None, max_length=64)
@@ -40,8 +47,15 @@ class EventBody(BaseModel):
 
     def to_input(self) -> EventIn:
         """The event as stored."""
-        return EventIn(self.event_id, self.type, self.occurred_at.astimezone(UTC),
-                       self.customer_id, self.anonymous_id, self.sku, self.properties)  # fmt: skip
+        return EventIn(
+            self.event_id,
+            self.type,
+            self.occurred_at.astimezone(UTC),
+            self.customer_id,
+            self.anonymous_id,
+            self.sku,
+            self.properties,
+        )
 
 
 class EventBatch(BaseModel):

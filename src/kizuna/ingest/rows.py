@@ -8,20 +8,31 @@ one line per row and are grouped by order number; returns are recognised by the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from kizuna.catalog.models import STOCK_STATUSES
+from kizuna.catalog.models import STOCK_STATUSES, Brand, Category, Product
 from kizuna.catalog.schemas import ProductIn
 from kizuna.customers.identity import normalise_identity
-from kizuna.customers.models import CHANNELS, IDENTITY_KINDS, REGISTRATION_CHANNELS
+from kizuna.customers.models import (
+    CHANNELS,
+    IDENTITY_KINDS,
+    REGISTRATION_CHANNELS,
+    Customer,
+    Identity,
+)
 from kizuna.customers.schemas import CustomerIn
-from kizuna.events.models import EVENT_TYPES
+from kizuna.events.models import EVENT_TYPES, Event
 from kizuna.events.schemas import EventIn
 from kizuna.ingest import fields as f
 from kizuna.ingest.presets import Preset
 from kizuna.kit import jp
-from kizuna.orders.models import ORDER_CHANNELS, ORDER_STATUSES
+from kizuna.orders.models import ORDER_CHANNELS, ORDER_STATUSES, Order, OrderLine
 from kizuna.orders.schemas import LineIn, OrderIn, ReturnIn
+
+
+def _chars(column: Any) -> int:
+    """How many characters a record column holds."""
+    return int(column.type.length)
 
 
 class RowProblem(ValueError):
@@ -43,6 +54,8 @@ class RowParser:
     """Base: maps kizuna fields to positions in the row and reads them with named errors."""
 
     required: tuple[str, ...] = ()
+    # Most characters each kizuna field's record column holds (PostgreSQL enforces them).
+    limits: ClassVar[dict[str, int]] = {}
 
     def __init__(self, preset: Preset) -> None:
         self.preset = preset
@@ -60,6 +73,8 @@ class RowParser:
             elif source in header:
                 self.index[name] = header.index(source)
         self.width = len(header) if header is not None else max(self.index.values()) + 1
+        self.checks = [(self.index[name], limit, self.preset.columns.get(name, name))
+                       for name, limit in self.limits.items() if name in self.index]  # fmt: skip
         return [self.preset.columns.get(n, n) for n in self.required if n not in self.index]
 
     def get(self, name: str) -> str:
@@ -80,10 +95,31 @@ class RowParser:
         return text
 
     def accept(self, values: list[str], row: int) -> None:
-        if len(values) < self.width:
-            raise RowProblem("(row)", f"has {len(values)} fields, expected {self.width}")
+        if len(values) != self.width:
+            self._check_width(values)
+        for position, limit, column in self.checks:
+            if len(values[position]) > limit and len(values[position].strip()) > limit:
+                raise RowProblem(column, f"is {len(values[position].strip()):,} characters long; "
+                                 f"at most {limit} fit")  # fmt: skip
+        if "\x00" in "".join(values):
+            raise RowProblem("(row)", "contains a NUL character: the file may be binary or UTF-16")
         self.values, self.row = values, row
         self.parse_row()
+
+    def _check_width(self, values: list[str]) -> None:
+        if len(values) < self.width:
+            raise RowProblem("(row)", f"has {len(values)} fields, expected {self.width}")
+        if any(value.strip() for value in values[self.width :]):
+            raise RowProblem("(row)", f"has {len(values)} fields, expected {self.width} "
+                             "(a value with an unquoted delimiter?)")  # fmt: skip
+
+    def bounded(self, name: str, text: str) -> str:
+        """``text`` (a normalised value of ``name``); RowProblem when its column cannot hold it."""
+        limit = self.limits.get(name)
+        if limit is not None and len(text) > limit:
+            raise RowProblem(self.preset.columns.get(name, name),
+                             f"is {len(text):,} characters long; at most {limit} fit")  # fmt: skip
+        return text
 
     def parse_row(self) -> None:
         raise NotImplementedError
@@ -94,10 +130,17 @@ class RowParser:
 
 class OrderRows(RowParser):
     required = ("placed_at", "quantity")
+    limits: ClassVar[dict[str, int]] = {
+        "order_number": _chars(Order.order_number), "returns_order": _chars(Order.order_number),
+        "customer": _chars(Customer.external_id), "guest_email": _chars(Order.guest_email),
+        "sku": _chars(OrderLine.sku), "description": _chars(OrderLine.description),
+        "country": _chars(Customer.country),
+    }  # fmt: skip
 
     def __init__(self, preset: Preset) -> None:
         super().__init__(preset)
         self.groups: dict[str, tuple[dict[str, Any], list[LineIn]]] = {}
+        self.subtotals: dict[str, int] = {}
         self.occurrences: dict[tuple[str, str], int] = {}
 
     def bind(self, header: list[str] | None) -> list[str]:
@@ -108,7 +151,7 @@ class OrderRows(RowParser):
 
     def parse_row(self) -> None:
         p = self.preset
-        currency = self.get("currency") or p.currency
+        currency = self.read("currency", f.parse_currency) if self.get("currency") else p.currency
         placed_at = self.read("placed_at", f.parse_datetime, p.timezone)
         customer = self.get("customer")
         if p.numeric_customer_ids and customer.endswith(".0"):
@@ -130,9 +173,18 @@ class OrderRows(RowParser):
             unit_price = self.read("unit_price", f.parse_money, currency)
             amount = unit_price * quantity
         discount = self.read("line_discount", _money_or_zero, currency)
+        if amount > f.MAX_INT or discount > amount:
+            column = "line_discount" if amount <= f.MAX_INT else "quantity"
+            raise RowProblem(p.columns.get(column, column), f"the line amount {amount:,} minus the "
+                             f"discount {discount:,} is out of range")  # fmt: skip
         sku = self.get("sku") or p.default_sku or ""
         if not sku:
             raise RowProblem(p.columns.get("sku", "sku"), "is empty but required")
+        subtotal = self.subtotals.get(number, 0) + amount - discount
+        if subtotal > f.MAX_INT:
+            raise RowProblem(p.columns["quantity"], f"order {number} would total more than "
+                             f"{f.MAX_INT:,} minor units")  # fmt: skip
+        self.subtotals[number] = subtotal
         line = LineIn(sku, quantity, unit_price, amount - discount, self.get("description") or None,
                       discount)  # fmt: skip
         group = self.groups.get(number)
@@ -199,6 +251,12 @@ def _date_or_none(text: str) -> Any:
 
 class CustomerRows(RowParser):
     required = ("customer_id",)
+    limits: ClassVar[dict[str, int]] = {
+        "customer_id": _chars(Customer.external_id), "family_name": _chars(Customer.family_name),
+        "given_name": _chars(Customer.given_name), "family_kana": _chars(Customer.family_kana),
+        "given_kana": _chars(Customer.given_kana), "occupation": _chars(Customer.occupation),
+        **{kind: _chars(Identity.value) for kind in IDENTITY_KINDS},
+    }  # fmt: skip
 
     def __init__(self, preset: Preset) -> None:
         super().__init__(preset)
@@ -223,8 +281,8 @@ class CustomerRows(RowParser):
             is_member=self.read("is_member", f.parse_bool) if self.get("is_member") else True,
             family_name=self.get("family_name") or None,
             given_name=self.get("given_name") or None,
-            family_kana=jp.to_katakana(self.get("family_kana")) or None,
-            given_kana=jp.to_katakana(self.get("given_kana")) or None,
+            family_kana=self.kana("family_kana"),
+            given_kana=self.kana("given_kana"),
             birth_date=self.read("birth_date", _date_or_none),
             gender=self.read("gender", f.parse_gender),
             prefecture=self.read("prefecture", _optional(jp.normalise_prefecture)),
@@ -239,6 +297,10 @@ class CustomerRows(RowParser):
             identities=identities,
             consents=consents,
         ))  # fmt: skip
+
+    def kana(self, name: str) -> str | None:
+        """The field in full-width katakana; bounds rechecked, since normalising can lengthen it."""
+        return self.bounded(name, jp.to_katakana(self.get(name))) or None
 
     def records(self) -> dict[str, list[Any]]:
         return {"customers": self.items}
@@ -256,13 +318,19 @@ def _optional(parse: Any) -> Any:
 
 class ProductRows(RowParser):
     required = ("sku",)
+    limits: ClassVar[dict[str, int]] = {
+        "sku": _chars(Product.sku), "name": _chars(Product.name),
+        "category_code": _chars(Category.code), "category_name": _chars(Category.name),
+        "brand_code": _chars(Brand.code), "brand_name": _chars(Brand.name),
+    }  # fmt: skip
 
     def __init__(self, preset: Preset) -> None:
         super().__init__(preset)
         self.items: list[ProductIn] = []
 
     def parse_row(self) -> None:
-        currency = self.get("currency") or self.preset.currency
+        currency = (self.read("currency", f.parse_currency) if self.get("currency")
+                    else self.preset.currency)  # fmt: skip
         self.items.append(ProductIn(
             sku=self.need("sku"), name=self.get("name"),
             category_code=self.get("category_code") or None,
@@ -279,6 +347,10 @@ class ProductRows(RowParser):
 
 class EventRows(RowParser):
     required = ("event_id", "type", "occurred_at")
+    limits: ClassVar[dict[str, int]] = {
+        "event_id": _chars(Event.event_key), "customer": _chars(Customer.external_id),
+        "anonymous_id": _chars(Event.anonymous_id), "sku": _chars(Event.sku),
+    }  # fmt: skip
 
     def __init__(self, preset: Preset) -> None:
         super().__init__(preset)

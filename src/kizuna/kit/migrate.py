@@ -1,4 +1,4 @@
-"""Bring a database to the latest schema with Alembic (the ``migrations/`` folder of the checkout)."""
+"""Bring a database to the latest schema with Alembic (``migrations/`` of the checkout)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ def minor_digits(currency: str) -> int:
 
 
 def to_minor(text: str, currency: str = "JPY") -> int:
-    """Parse a decimal amount such as ``"2.55"`` into minor units (half-up); ValueError if not a number."""
+    """A decimal amount such as ``"2.55"`` in minor units (half-up); ValueError if not one."""
     try:
         value = Decimal(text.strip().replace(",", "").replace("¥", "").replace("￥", ""))
     except InvalidOperation:

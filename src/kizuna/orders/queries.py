@@ -31,12 +31,14 @@ class MonthSales:
 def _month_expr(session: Session, column: Any, zone: str) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone(zone, column), "YYYY-MM")
-    hours = ZoneInfo(zone).utcoffset(datetime.now()).total_seconds() / 3600  # noqa: DTZ005
+    offset = ZoneInfo(zone).utcoffset(datetime.now())  # noqa: DTZ005
+    hours = offset.total_seconds() / 3600 if offset else 0
     return func.strftime("%Y-%m", column, f"{hours:+.0f} hours")
 
 
-def monthly_sales(session: Session, months: int = 12, zone: str = "Asia/Tokyo",
-                  until: datetime | None = None) -> list[MonthSales]:  # fmt: skip
+def monthly_sales(
+    session: Session, months: int = 12, zone: str = "Asia/Tokyo", until: datetime | None = None
+) -> list[MonthSales]:
     """The last ``months`` months with orders (up to ``until``, default the latest order)."""
     latest = until or session.scalar(select(func.max(Order.placed_at)))
     if latest is None:
@@ -49,8 +51,8 @@ def monthly_sales(session: Session, months: int = 12, zone: str = "Asia/Tokyo",
         select(month, func.count(), func.sum(Order.total), func.count(Order.customer_id.distinct()))
         .where(Order.placed_at >= since, live)
         .group_by(literal_column("month"))
-    ).tuples()
-    repeat = dict(session.execute(_repeat_buyers(session, since, zone)).tuples().all())
+    )
+    repeat: dict[str, int] = dict(session.execute(_repeat_buyers(session, since, zone)).all())
     return [
         MonthSales(m, n, int(revenue or 0), buyers, repeat.get(m, 0))
         for m, n, revenue, buyers in sorted(totals)
@@ -85,8 +87,12 @@ def order_counts(session: Session) -> dict[str, Any]:
     currency = session.scalar(
         select(Order.currency).group_by(Order.currency).order_by(func.count().desc()).limit(1)
     )
-    return {"orders": count, "currency": currency or "JPY", "first_order_at": first,
-            "last_order_at": last}  # fmt: skip
+    return {
+        "orders": count,
+        "currency": currency or "JPY",
+        "first_order_at": first,
+        "last_order_at": last,
+    }
 
 
 def since_date(months: int, today: date) -> date:
@@ -101,7 +107,8 @@ def since_date(months: int, today: date) -> date:
 def customer_order_totals(session: Session, customer_id: int) -> dict[str, Any]:
     """The customer's order count, total spend (cancelled orders excluded) and currency."""
     count, spend, currency = session.execute(
-        select(func.count(), func.coalesce(func.sum(Order.total), 0), func.max(Order.currency))
-        .where(Order.customer_id == customer_id, Order.status != "cancelled")
-    ).one()  # fmt: skip
+        select(
+            func.count(), func.coalesce(func.sum(Order.total), 0), func.max(Order.currency)
+        ).where(Order.customer_id == customer_id, Order.status != "cancelled")
+    ).one()
     return {"order_count": count, "total_spend": int(spend), "currency": currency or "JPY"}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -50,9 +50,23 @@ class OrderIn:
 
     def fingerprint(self) -> str:
         """Stable hash of the content (the idempotency key is not content)."""
-        text = repr((self.order_number, self.placed_at, self.lines, self.customer, self.country,
-                     self.guest_email, self.guest_phone, self.channel, self.status, self.currency,
-                     self.discount, self.shipping_fee, self.points_used))  # fmt: skip
+        text = repr(
+            (
+                self.order_number,
+                self.placed_at,
+                self.lines,
+                self.customer,
+                self.country,
+                self.guest_email,
+                self.guest_phone,
+                self.channel,
+                self.status,
+                self.currency,
+                self.discount,
+                self.shipping_fee,
+                self.points_used,
+            )
+        )
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -113,17 +127,31 @@ class OrderBody(BaseModel):
         email = _checked("guest_email", jp.normalise_email, self.guest_email)
         phone = _checked("guest_phone", jp.normalise_phone, self.guest_phone)
         lines = tuple(
-            LineIn(ln.sku, ln.quantity, ln.unit_price, ln.unit_price * ln.quantity - ln.discount,
-                   ln.description, ln.discount)
+            LineIn(
+                ln.sku,
+                ln.quantity,
+                ln.unit_price,
+                ln.unit_price * ln.quantity - ln.discount,
+                ln.description,
+                ln.discount,
+            )
             for ln in self.lines
-        )  # fmt: skip
+        )
         return OrderIn(
-            order_number=self.order_number, placed_at=self.placed_at.astimezone(UTC),
-            lines=lines, customer=self.customer_id, guest_email=email, guest_phone=phone,
-            channel=self.channel, status=self.status, currency=self.currency,
-            discount=self.discount, shipping_fee=self.shipping_fee,
-            points_used=self.points_used, idempotency_key=idempotency_key,
-        )  # fmt: skip
+            order_number=self.order_number,
+            placed_at=self.placed_at.astimezone(UTC),
+            lines=lines,
+            customer=self.customer_id,
+            guest_email=email,
+            guest_phone=phone,
+            channel=self.channel,
+            status=self.status,
+            currency=self.currency,
+            discount=self.discount,
+            shipping_fee=self.shipping_fee,
+            points_used=self.points_used,
+            idempotency_key=idempotency_key,
+        )
 
 
 def _checked(name: str, parse: Callable[[str], str], value: str | None) -> str | None:

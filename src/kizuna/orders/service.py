@@ -57,27 +57,32 @@ def resolve_customers(session: Session, records: Sequence[OrderIn | ReturnIn]) -
 
 
 def _resolve_guests(session: Session, guests: Sequence[OrderIn]) -> dict[str, int]:
+    """Customer ids by ``_guest_key``: the stored owner of the order's email (else phone), else a
+    new guest customer; guest orders in one batch that share an email or phone are one guest."""
     pairs = [("email", g.guest_email) for g in guests if g.guest_email] + [
         ("phone", g.guest_phone) for g in guests if g.guest_phone
     ]
     owners = identity_owners(session, pairs)  # type: ignore[arg-type]
-    resolved: dict[str, int] = {}
-    new_guests: dict[str, CustomerIn] = {}
+    claimed: dict[tuple[str, str], int | str] = dict(owners)  # identity → customer id or new key
+    chosen: dict[str, int | str] = {}
+    new_guests: dict[str, tuple[OrderIn, dict[tuple[str, str], None]]] = {}
     for g in guests:
         key = _guest_key(g.guest_email, g.guest_phone)
-        owner = owners.get(("email", g.guest_email or "")) or owners.get(("phone", g.guest_phone or ""))
-        if owner is not None:
-            resolved[key] = owner
-        elif key not in new_guests:
-            identities = tuple((k, v) for k, v in (("email", g.guest_email), ("phone", g.guest_phone)) if v)
-            new_guests[key] = CustomerIn(
-                external_id=key, is_member=False, registration_channel=g.channel,
-                registered_at=g.placed_at, identities=identities,  # type: ignore[arg-type]
-            )  # fmt: skip
+        mine = [(k, v) for k, v in (("email", g.guest_email), ("phone", g.guest_phone)) if v]
+        who = next((claimed[p] for p in mine if p in claimed), chosen.get(key, key))
+        chosen[key] = who
+        for pair in mine:
+            claimed.setdefault(pair, who)
+            if isinstance(who, str):
+                new_guests.setdefault(who, (g, {}))[1][pair] = None
     if new_guests:
-        upsert_customers(session, list(new_guests.values()))
-        resolved.update(Bulk(session).fetch_map("customers", "external_id", list(new_guests)))
-    return resolved
+        upsert_customers(session, [
+            CustomerIn(external_id=key, is_member=False, registration_channel=g.channel,
+                       registered_at=g.placed_at, identities=tuple(identities))
+            for key, (g, identities) in new_guests.items()
+        ])  # fmt: skip
+    ids = Bulk(session).fetch_map("customers", "external_id", list(new_guests))
+    return {key: ids[who] if isinstance(who, str) else who for key, who in chosen.items()}
 
 
 def store_orders(session: Session, orders: Sequence[OrderIn]) -> WriteCounts:

@@ -42,37 +42,59 @@ def customer_timeline(session: Session, customer_id: int, limit: int = 200) -> l
 
 def _orders(session: Session, customer_id: int, limit: int) -> list[TimelineEntry]:
     orders = session.scalars(
-        select(Order).where(Order.customer_id == customer_id)
-        .order_by(Order.placed_at.desc()).limit(limit)
-    ).all()  # fmt: skip
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.placed_at.desc())
+        .limit(limit)
+    ).all()
     lines: dict[int, list[dict[str, Any]]] = {}
     if orders:
         query = select(OrderLine).where(OrderLine.order_id.in_([o.id for o in orders]))
         for line in session.scalars(query.order_by(OrderLine.order_id, OrderLine.line_no)):
             lines.setdefault(line.order_id, []).append(
-                {"sku": line.sku, "description": line.description, "quantity": line.quantity,
-                 "amount": line.amount}  # fmt: skip
+                {
+                    "sku": line.sku,
+                    "description": line.description,
+                    "quantity": line.quantity,
+                    "amount": line.amount,
+                }
             )
     return [
-        TimelineEntry(o.placed_at, "order", o.order_number, {
-            "order_number": o.order_number, "channel": o.channel, "status": o.status,
-            "total": o.total, "currency": o.currency, "points_used": o.points_used,
-            "discount": o.discount, "lines": lines.get(o.id, []),
-        })  # fmt: skip
+        TimelineEntry(
+            o.placed_at,
+            "order",
+            o.order_number,
+            {
+                "order_number": o.order_number,
+                "channel": o.channel,
+                "status": o.status,
+                "total": o.total,
+                "currency": o.currency,
+                "points_used": o.points_used,
+                "discount": o.discount,
+                "lines": lines.get(o.id, []),
+            },
+        )
         for o in orders
     ]
 
 
 def _returns(session: Session, customer_id: int, limit: int) -> list[TimelineEntry]:
     rows = session.scalars(
-        select(Return).where(Return.customer_id == customer_id)
-        .order_by(Return.returned_at.desc()).limit(limit)
-    )  # fmt: skip
+        select(Return)
+        .where(Return.customer_id == customer_id)
+        .order_by(Return.returned_at.desc())
+        .limit(limit)
+    )
     return [
-        TimelineEntry(r.returned_at, "return", r.return_number,
-                      {"amount": r.amount, "currency": r.currency, "reason": r.reason})
+        TimelineEntry(
+            r.returned_at,
+            "return",
+            r.return_number,
+            {"amount": r.amount, "currency": r.currency, "reason": r.reason},
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def _shipments(session: Session, customer_id: int, limit: int) -> list[TimelineEntry]:
@@ -85,48 +107,74 @@ def _shipments(session: Session, customer_id: int, limit: int) -> list[TimelineE
         .limit(limit)
     )
     return [
-        TimelineEntry(event.at, "shipment", ship.tracking_number, {
-            "status": event.status, "carrier": ship.carrier, "order_number": number,
-            "tracking_number": ship.tracking_number, "note": event.note,
-        })  # fmt: skip
-        for event, ship, number in session.execute(query).tuples()
+        TimelineEntry(
+            event.at,
+            "shipment",
+            ship.tracking_number,
+            {
+                "status": event.status,
+                "carrier": ship.carrier,
+                "order_number": number,
+                "tracking_number": ship.tracking_number,
+                "note": event.note,
+            },
+        )
+        for event, ship, number in session.execute(query)
     ]
 
 
 def _events(session: Session, customer_id: int, limit: int) -> list[TimelineEntry]:
     rows = session.scalars(
-        select(Event).where(Event.customer_id == customer_id)
-        .order_by(Event.occurred_at.desc()).limit(limit)
-    )  # fmt: skip
+        select(Event)
+        .where(Event.customer_id == customer_id)
+        .order_by(Event.occurred_at.desc())
+        .limit(limit)
+    )
     return [
-        TimelineEntry(e.occurred_at, "event", e.type, {"type": e.type, "sku": e.sku,
-                                                       "properties": e.properties})
+        TimelineEntry(
+            e.occurred_at,
+            "event",
+            e.type,
+            {"type": e.type, "sku": e.sku, "properties": e.properties},
+        )
         for e in rows
-    ]  # fmt: skip
+    ]
 
 
 def _consents(session: Session, customer_id: int, limit: int) -> list[TimelineEntry]:
     rows = session.scalars(
-        select(ConsentChange).where(ConsentChange.customer_id == customer_id)
-        .order_by(ConsentChange.changed_at.desc()).limit(limit)
-    )  # fmt: skip
+        select(ConsentChange)
+        .where(ConsentChange.customer_id == customer_id)
+        .order_by(ConsentChange.changed_at.desc())
+        .limit(limit)
+    )
     return [
-        TimelineEntry(c.changed_at, "consent", c.channel,
-                      {"channel": c.channel, "granted": c.granted, "source": c.source})
+        TimelineEntry(
+            c.changed_at,
+            "consent",
+            c.channel,
+            {"channel": c.channel, "granted": c.granted, "source": c.source},
+        )
         for c in rows
-    ]  # fmt: skip
+    ]
 
 
 def _audit(session: Session, customer_id: int, limit: int) -> list[TimelineEntry]:
     rows = session.scalars(
-        select(CustomerAudit).where(CustomerAudit.customer_id == customer_id)
-        .order_by(CustomerAudit.at.desc()).limit(limit)
-    )  # fmt: skip
+        select(CustomerAudit)
+        .where(CustomerAudit.customer_id == customer_id)
+        .order_by(CustomerAudit.at.desc())
+        .limit(limit)
+    )
     return [
-        TimelineEntry(a.at, "audit", a.action, {"action": a.action, "actor": a.actor,
-                                                "detail": _short(a.detail)})
+        TimelineEntry(
+            a.at,
+            "audit",
+            a.action,
+            {"action": a.action, "actor": a.actor, "detail": _short(a.detail)},
+        )
         for a in rows
-    ]  # fmt: skip
+    ]
 
 
 def _short(detail: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from starlette.middleware.sessions import SessionMiddleware
 
 from kizuna import __version__
@@ -30,17 +31,33 @@ STATIC = Path(__file__).parent / "ui" / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The FastAPI application over the record at ``settings.database_url``."""
     settings = settings or get_settings()
-    app = FastAPI(title="kizuna", version=__version__, docs_url="/docs",
-                  description="kizuna (絆) REST API: customers, orders, events, webhooks.")  # fmt: skip
+    app = FastAPI(
+        title="kizuna",
+        version=__version__,
+        docs_url="/docs",
+        description="kizuna (絆) REST API: customers, orders, events, webhooks.",
+    )
     app.state.settings = settings
     app.state.sessions = open_store(settings.database_url)
     with session_scope(app.state.sessions) as session:
         ensure_admin(session, settings.admin_email, settings.admin_password)
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
-                       session_cookie="kizuna_session", https_only=False)  # fmt: skip
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        same_site="lax",
+        session_cookie="kizuna_session",
+        https_only=False,
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (customers_api.router, orders_api.router, events_api.router,
-                   webhooks_api.router, auth.router, home.router, customers.router):  # fmt: skip
+    for router in (
+        customers_api.router,
+        orders_api.router,
+        events_api.router,
+        webhooks_api.router,
+        auth.router,
+        home.router,
+        customers.router,
+    ):
         app.include_router(router)
     _handle_errors(app)
     return app
@@ -62,18 +79,30 @@ def _handle_errors(app: FastAPI) -> None:
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if _wants_html(request):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return JSONResponse({"error": {"code": "login_required", "message": "log in first"}},
-                            status_code=401)  # fmt: skip
+        return JSONResponse(
+            {"error": {"code": "login_required", "message": "log in first"}}, status_code=401
+        )
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+    @app.exception_handler(ValidationError)
+    async def invalid(request: Request, exc: RequestValidationError | ValidationError) -> Response:
+        prefix = "body.data." if isinstance(exc, ValidationError) else ""
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]}
+            {
+                "field": prefix + ".".join(str(p) for p in e["loc"]),
+                "message": e["msg"],
+                "type": e["type"],
+            }
             for e in exc.errors()
         ]
         return JSONResponse(
-            {"error": {"code": "validation_failed", "message": errors[0]["message"] if errors
-                       else "invalid request", "field": errors[0]["field"] if errors else None,
-                       "errors": errors}},
+            {
+                "error": {
+                    "code": "validation_failed",
+                    "message": errors[0]["message"] if errors else "invalid request",
+                    "field": errors[0]["field"] if errors else None,
+                    "errors": errors,
+                }
+            },
             status_code=422,
-        )  # fmt: skip
+        )

@@ -6,7 +6,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 
 @contextmanager
@@ -15,14 +22,20 @@ def terminal_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int]
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), transient=True) as bar:  # fmt: skip
-        tasks: dict[str, int] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task({"read": "reading", "store": "storing"}.get(stage, stage),
-                                            total=total)  # fmt: skip
+                tasks[stage] = bar.add_task(
+                    {"read": "reading", "store": "storing"}.get(stage, stage), total=total
+                )
             bar.update(tasks[stage], completed=done, total=total)
 
         yield update

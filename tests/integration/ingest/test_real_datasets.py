@@ -34,8 +34,12 @@ class TestCdnow:
             assert s.scalar(select(func.sum(Order.total))) == 250_031_563  # $2,500,315.63
             assert s.scalar(select(func.count(func.distinct(Order.customer_id)))) == 23_570
 
-    def test_sample_then_master_reuses_the_same_orders(self, sessions: sessionmaker[Session]) -> None:
-        sample = _import(sessions, "orders", shared_file("cdnow", "CDNOW_sample.txt.gz"), "cdnow-sample")
+    def test_sample_then_master_reuses_the_same_orders(
+        self, sessions: sessionmaker[Session]
+    ) -> None:
+        sample = _import(
+            sessions, "orders", shared_file("cdnow", "CDNOW_sample.txt.gz"), "cdnow-sample"
+        )
         assert sample["records"]["orders"]["inserted"] == 6_919
         master = _import(sessions, "orders", shared_file("cdnow", "CDNOW_master.txt.gz"), "cdnow")
         assert master["records"]["orders"] == {"inserted": 62_740, "updated": 0, "unchanged": 6_919}
@@ -67,8 +71,11 @@ class TestOnlineRetail:
         # every invoice is an order, a return, or wholly rejected
         assert orders["inserted"] + returns["inserted"] + _wholly_rejected(first) == 25_900
         second = _import(sessions, "orders", path, "online-retail")
-        assert second["records"]["orders"] == {"inserted": 0, "updated": 0,
-                                               "unchanged": orders["inserted"]}
+        assert second["records"]["orders"] == {
+            "inserted": 0,
+            "updated": 0,
+            "unchanged": orders["inserted"],
+        }
         assert second["records"]["returns"]["unchanged"] == 3_836
 
 

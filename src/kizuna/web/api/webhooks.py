@@ -23,7 +23,9 @@ router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
 
 class WebhookBody(BaseModel):
-    topic: str = Field(pattern=r"^(order|customer)\.(created|updated|paid|shipped|delivered|cancelled)$")
+    topic: str = Field(
+        pattern=r"^(order|customer)\.(created|updated|paid|shipped|delivered|cancelled)$"
+    )
     id: str = Field(min_length=1, max_length=128)
     data: dict[str, Any]
 

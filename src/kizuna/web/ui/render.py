@@ -25,8 +25,12 @@ from kizuna.kit.i18n import LANGUAGES, translate
 from kizuna.kit.money import format_money
 
 TEMPLATES = Path(__file__).parent / "templates"
-env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
-                  trim_blocks=True, lstrip_blocks=True)  # fmt: skip
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def _when(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -52,16 +56,27 @@ def language_of(request: Request) -> str:
     return request.app.state.settings.default_language
 
 
-def render_html(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
+def render_html(
+    request: Request, template: str, data: dict[str, Any], status: int = 200
+) -> Response:
     """The template with ``data``, ``t()`` in the user's language and the JSON twin's URL."""
     lang = language_of(request)
     context = {
-        **data, "request": request, "lang": lang, "user": data.get("user"),
+        **data,
+        "request": request,
+        "lang": lang,
+        "user": data.get("user"),
         "t": lambda key, **kw: translate(key, lang, **kw),
-        "json_url": request.url.path + ".json" + (f"?{request.url.query}" if request.url.query else ""),
-    }  # fmt: skip
+        "json_url": request.url.path
+        + ".json"
+        + (f"?{request.url.query}" if request.url.query else ""),
+    }
     html = env.get_template(template).render(context)
-    return HTMLResponse(html, status_code=status, headers={"Link": f'<{context["json_url"]}>; rel="alternate"; type="application/json"'})
+    return HTMLResponse(
+        html,
+        status_code=status,
+        headers={"Link": f'<{context["json_url"]}>; rel="alternate"; type="application/json"'},
+    )
 
 
 def page(router: APIRouter, path: str, template: str) -> Callable[[Callable[..., dict]], Callable]:
@@ -81,9 +96,11 @@ def page(router: APIRouter, path: str, template: str) -> Callable[[Callable[...,
         signature = inspect.signature(handler)
         for view in (as_html, as_json):
             view.__signature__ = signature  # type: ignore[attr-defined]
-        router.add_api_route(path, as_html, methods=["GET"], response_class=HTMLResponse,
-                             include_in_schema=False)  # fmt: skip
+        # the JSON twin first: "/customers/{id}" would otherwise swallow "/customers/1.json"
         router.add_api_route(path + ".json", as_json, methods=["GET"], include_in_schema=False)
+        router.add_api_route(
+            path, as_html, methods=["GET"], response_class=HTMLResponse, include_in_schema=False
+        )
         return handler
 
     return register

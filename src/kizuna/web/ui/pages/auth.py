@@ -36,8 +36,12 @@ def login(
     try:
         user = authenticate(session, email, password)
     except Unauthorized:
-        return render_html(request, "login.html", {"next": _safe_next(next), "failed": True,
-                                                   "email": email}, status=401)  # fmt: skip
+        return render_html(
+            request,
+            "login.html",
+            {"next": _safe_next(next), "failed": True, "email": email},
+            status=401,
+        )
     request.session["user_id"] = user.id
     request.session.setdefault("lang", user.language)
     return RedirectResponse(_safe_next(next), status_code=303)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+
 from kizuna.accounts.models import User
 from kizuna.customers.privacy import export_customer
 from kizuna.customers.queries import customer_profile, search_customers
@@ -18,19 +19,25 @@ ANY_ROLE = require_role("marketer", "support")
 
 
 @page(router, "/customers", "customers.html")
-def customers(request: Request, session: SessionDep, q: str = "",
-              user: User = ANY_ROLE) -> dict[str, Any]:  # fmt: skip
+def customers(
+    request: Request, session: SessionDep, q: str = "", user: User = ANY_ROLE
+) -> dict[str, Any]:
     found = search_customers(session, q) if q.strip() else []
     return {"user": user, "q": q, "customers": [vars(card) for card in found]}
 
 
 @page(router, "/customers/{customer_id}", "customer.html")
-def customer(request: Request, customer_id: int, session: SessionDep,
-             user: User = ANY_ROLE) -> dict[str, Any]:  # fmt: skip
+def customer(
+    request: Request, customer_id: int, session: SessionDep, user: User = ANY_ROLE
+) -> dict[str, Any]:
     profile = customer_profile(session, customer_id).to_dict()
     entries = [e.to_dict() for e in customer_timeline(session, customer_id)]
-    return {"user": user, "customer": profile, **customer_order_totals(session, customer_id),
-            "timeline": entries}  # fmt: skip
+    return {
+        "user": user,
+        "customer": profile,
+        **customer_order_totals(session, customer_id),
+        "timeline": entries,
+    }
 
 
 @router.get("/customers/{customer_id}/export.json", include_in_schema=False)

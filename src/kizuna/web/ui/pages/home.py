@@ -29,17 +29,19 @@ def overview_data(session: SessionDep, zone: str) -> dict[str, Any]:
     revenue = sum(m.revenue for m in months)
     buyers = sum(m.buyers for m in months)
     data = {
-        **customer_counts(session), **orders,
+        **customer_counts(session),
+        **orders,
         "revenue_12m": revenue,
         "repeat_rate_12m": sum(m.repeat_buyers for m in months) / buyers if buyers else 0.0,
         "months": [{**vars(m), "repeat_rate": m.repeat_rate} for m in months],
-    }  # fmt: skip
+    }
     _CACHE[zone] = (time.monotonic(), key, data)
     return data
 
 
 @page(router, "/", "overview.html")
-def overview(request: Request, session: SessionDep,
-             user: User = require_role("marketer", "support")) -> dict[str, Any]:  # fmt: skip
+def overview(
+    request: Request, session: SessionDep, user: User = require_role("marketer", "support")
+) -> dict[str, Any]:
     zone = request.app.state.settings.shop_timezone
     return {"user": user, **overview_data(session, zone)}
