@@ -132,6 +132,32 @@ def serve(
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
+@app.command("demo")
+def demo(
+    customers: Annotated[int, typer.Option(help="How many customers to generate")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same shop)")] = 20261124,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the dashboard")] = True,
+    port: Annotated[int, typer.Option(help="Port of the dashboard")] = 8000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Generate a realistic Japanese demo shop, load it, and serve the dashboard."""
+    from dataclasses import asdict
+
+    from kizuna.demo.load import run_demo
+    from kizuna.web.progress import terminal_progress
+
+    with terminal_progress(not as_json) as progress:
+        report = run_demo(_sessions(), customers=customers, seed=seed, progress=progress)
+    _emit(asdict(report), as_json, _demo_summary(asdict(report)))
+    if serve_after:
+        serve(host="127.0.0.1", port=port)
+
+
+def _demo_summary(data: dict[str, Any]) -> str:
+    counts = ", ".join(f"{k} {v:,}" for k, v in data.items() if isinstance(v, int))
+    return f"demo shop loaded: {counts}"
+
+
 @users_app.command("create")
 def users_create(
     email: str,

@@ -20,9 +20,17 @@ def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
 
 
+def _demo_hint(request: Request) -> str | None:
+    settings = request.app.state.settings
+    if settings.environment == "development" and settings.admin_password == "kizuna-admin":
+        return f"{settings.admin_email} / {settings.admin_password}"
+    return None
+
+
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
-    return render_html(request, "login.html", {"next": _safe_next(next), "failed": False})
+    data = {"next": _safe_next(next), "failed": False, "hint": _demo_hint(request)}
+    return render_html(request, "login.html", data)
 
 
 @router.post("/login")
@@ -36,12 +44,8 @@ def login(
     try:
         user = authenticate(session, email, password)
     except Unauthorized:
-        return render_html(
-            request,
-            "login.html",
-            {"next": _safe_next(next), "failed": True, "email": email},
-            status=401,
-        )
+        data = {"next": _safe_next(next), "failed": True, "email": email}
+        return render_html(request, "login.html", data | {"hint": _demo_hint(request)}, status=401)
     request.session["user_id"] = user.id
     request.session.setdefault("lang", user.language)
     return RedirectResponse(_safe_next(next), status_code=303)
