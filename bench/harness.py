@@ -32,9 +32,18 @@ RESULTS = ROOT / "bench" / "results"
 SUMMARY = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:summary:begin -->", "<!-- bench:summary:end -->"
 FIELDS = (
-    "capability", "size", "metric", "value", "unit", "baseline", "baseline_value", "ratio",
-    "machine", "timestamp", "command",
-)  # fmt: skip
+    "capability",
+    "size",
+    "metric",
+    "value",
+    "unit",
+    "baseline",
+    "baseline_value",
+    "ratio",
+    "machine",
+    "timestamp",
+    "command",
+)
 _SUFFIXES = {"k": 1_000, "m": 1_000_000}
 
 
@@ -47,7 +56,9 @@ class Timing:
     runs: tuple[float, ...]
 
 
-def time_call(fn: Callable[[], Any], repeat: int = 3, setup: Callable[[], Any] | None = None) -> Timing:
+def time_call(
+    fn: Callable[[], Any], repeat: int = 3, setup: Callable[[], Any] | None = None
+) -> Timing:
     """Run ``fn`` ``repeat`` times (``setup`` before each, untimed) and return the timings."""
     runs = []
     for _ in range(repeat):
@@ -66,8 +77,9 @@ def peak_rss_mb() -> float:
 
 @dataclass(frozen=True)
 class CommandRun:
-    """A finished subprocess: exit code, wall seconds, its peak RSS (MiB) and its output."""
+    """A finished subprocess: its argv, exit code, wall seconds, peak RSS (MiB) and output."""
 
+    argv: tuple[str, ...]
     returncode: int
     seconds: float
     peak_rss_mb: float
@@ -75,7 +87,12 @@ class CommandRun:
     stderr: str
 
     def json_lines(self) -> list[Any]:
-        """Every stdout line that parses as JSON (how workers report their figures)."""
+        """What the command printed as JSON: the whole stdout if it is one document, else every
+        line that parses (how workers report their figures)."""
+        try:
+            return [json.loads(self.stdout)]
+        except json.JSONDecodeError:
+            pass
         out = []
         for line in self.stdout.splitlines():
             line = line.strip()
@@ -88,13 +105,16 @@ class CommandRun:
 
 
 def run_command(
-    argv: list[str], timeout: float | None = None, env: dict[str, str] | None = None,
+    argv: list[str],
+    timeout: float | None = None,
+    env: dict[str, str] | None = None,
     cwd: Path | None = None,
-) -> CommandRun:  # fmt: skip
-    """Run ``argv`` and measure it; peak RSS comes from ``wait4`` (the child and what it waited for)."""
+) -> CommandRun:
+    """Run ``argv`` and measure it; peak RSS comes from ``wait4`` (the child and its waited-for)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=cwd or ROOT)  # fmt: skip
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd or ROOT
+    )
     timer = threading.Timer(timeout, proc.kill) if timeout else None
     if timer:
         timer.start()
@@ -108,15 +128,18 @@ def run_command(
     proc.returncode = os.waitstatus_to_exitcode(status)
     if timer:
         timer.cancel()
-    return CommandRun(proc.returncode, seconds, usage.ru_maxrss / 1024, stdout, outputs["err"])
+    return CommandRun(
+        tuple(argv), proc.returncode, seconds, usage.ru_maxrss / 1024, stdout, outputs["err"]
+    )
 
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     info: dict[str, Any] = {
-        "cpu_count": os.cpu_count(), "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
         "platform": platform.platform(terse=True),
-    }  # fmt: skip
+    }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -129,7 +152,9 @@ def machine() -> dict[str, Any]:
     return info
 
 
-def ratio(value: float | None, baseline_value: float | None, better: str = "higher") -> float | None:
+def ratio(
+    value: float | None, baseline_value: float | None, better: str = "higher"
+) -> float | None:
     """How many times better ``value`` is than the baseline (None when either is missing or 0)."""
     if not value or not baseline_value:
         return None
@@ -137,24 +162,44 @@ def ratio(value: float | None, baseline_value: float | None, better: str = "high
 
 
 def record(
-    capability: str, size: str, metric: str, value: float, unit: str, *,
-    baseline: str | None = None, baseline_value: float | None = None, better: str = "higher",
-    target: float | None = None, target_ratio: float | None = None, command: str | None = None,
-    notes: str | None = None, extra: dict[str, Any] | None = None, folder: Path | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    capability: str,
+    size: str,
+    metric: str,
+    value: float,
+    unit: str,
+    *,
+    baseline: str | None = None,
+    baseline_value: float | None = None,
+    better: str = "higher",
+    target: float | None = None,
+    target_ratio: float | None = None,
+    command: str | None = None,
+    notes: str | None = None,
+    extra: dict[str, Any] | None = None,
+    folder: Path | None = None,
+) -> dict[str, Any]:
     """Write one measurement as a JSON file in ``bench/results/`` and return it."""
     if better not in ("higher", "lower"):
         raise ValueError(f"better must be 'higher' or 'lower', not {better!r}")
     stamp = datetime.now(UTC)
     result: dict[str, Any] = {
-        "capability": capability, "size": str(size), "metric": metric, "value": value,
-        "unit": unit, "baseline": baseline, "baseline_value": baseline_value,
-        "ratio": ratio(value, baseline_value, better), "better": better, "target": target,
-        "target_ratio": target_ratio, "machine": machine(),
+        "capability": capability,
+        "size": str(size),
+        "metric": metric,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_value": baseline_value,
+        "ratio": ratio(value, baseline_value, better),
+        "better": better,
+        "target": target,
+        "target_ratio": target_ratio,
+        "machine": machine(),
         "timestamp": stamp.isoformat(timespec="microseconds"),
         "command": command or shlex.join([Path(sys.executable).name, *sys.argv]),
-        "notes": notes, "extra": extra or {},
-    }  # fmt: skip
+        "notes": notes,
+        "extra": extra or {},
+    }
     folder = folder or RESULTS
     folder.mkdir(parents=True, exist_ok=True)
     name = "-".join(_slug(part) for part in (capability, str(size), metric))
@@ -165,11 +210,25 @@ def record(
 
 def record_dict(measurement: dict[str, Any]) -> dict[str, Any]:
     """``record`` for a dict a benchmark returned (keys as in ``record``'s parameters)."""
-    known = ("baseline", "baseline_value", "better", "target", "target_ratio", "command", "notes",
-             "extra")  # fmt: skip
+    known = (
+        "baseline",
+        "baseline_value",
+        "better",
+        "target",
+        "target_ratio",
+        "command",
+        "notes",
+        "extra",
+    )
     options = {key: measurement[key] for key in known if key in measurement}
-    return record(measurement["capability"], measurement["size"], measurement["metric"],
-                  measurement["value"], measurement["unit"], **options)  # fmt: skip
+    return record(
+        measurement["capability"],
+        measurement["size"],
+        measurement["metric"],
+        measurement["value"],
+        measurement["unit"],
+        **options,
+    )
 
 
 def _slug(text: str) -> str:
@@ -202,15 +261,19 @@ def size_label(count: int) -> str:
 
 def load_results(folder: Path | None = None) -> list[dict[str, Any]]:
     """Every measurement JSON in ``folder`` (unreadable files are skipped)."""
-    out = []
-    for path in sorted((folder or RESULTS).glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(data, dict) and all(key in data for key in ("capability", "metric", "value")):
-            out.append(data)
-    return out
+    results = (load_result(path) for path in sorted((folder or RESULTS).glob("*.json")))
+    return [item for item in results if item is not None]
+
+
+def load_result(path: Path) -> dict[str, Any] | None:
+    """One measurement JSON, or None when the file is unreadable or not a measurement."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if isinstance(data, dict) and all(key in data for key in ("capability", "metric", "value")):
+        return data
+    return None
 
 
 def latest(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -220,8 +283,11 @@ def latest(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         key = (item["capability"], str(item.get("size", "")), item["metric"])
         if key not in newest or item.get("timestamp", "") > newest[key].get("timestamp", ""):
             newest[key] = item
-    return sorted(newest.values(), key=lambda r: (r["capability"], _size_key(str(r.get("size", ""))),
-                                                  r["metric"]))  # fmt: skip
+    # Within a capability and size, metrics keep the order their benchmark recorded them in.
+    return sorted(
+        newest.values(),
+        key=lambda r: (r["capability"], _size_key(str(r.get("size", ""))), r.get("timestamp", "")),
+    )
 
 
 def _size_key(size: str) -> tuple[float, str]:
@@ -248,7 +314,11 @@ def _target_cell(item: dict[str, Any]) -> str:
     better = item.get("better", "higher")
     if item.get("target") is not None:
         sign = "≥" if better == "higher" else "≤"
-        met = item["value"] >= item["target"] if better == "higher" else item["value"] <= item["target"]
+        met = (
+            item["value"] >= item["target"]
+            if better == "higher"
+            else item["value"] <= item["target"]
+        )
         parts.append(f"{sign} {fmt(item['target'])} {'✓' if met else '✗'}")
     if item.get("target_ratio") is not None:
         met = (item.get("ratio") or 0) >= item["target_ratio"]
@@ -262,7 +332,8 @@ def render_table(results: Iterable[dict[str, Any]]) -> str:
     if not rows:
         return "_No results yet: run `.venv/bin/python -m bench.run`._\n"
     lines = [
-        "| capability | size | metric | kizuna | baseline | baseline value | ratio | target | measured |",
+        "| capability | size | metric | kizuna | baseline | baseline value | ratio | target "
+        "| measured |",
         "| --- | --- | --- | ---: | --- | ---: | ---: | --- | --- |",
     ]
     machines: dict[str, int] = {}
@@ -270,24 +341,35 @@ def render_table(results: Iterable[dict[str, Any]]) -> str:
         key = json.dumps(item.get("machine", {}), sort_keys=True)
         note = machines.setdefault(key, len(machines) + 1)
         cells = (
-            item["capability"], str(item.get("size", "")), item["metric"],
-            f"{fmt(item['value'])} {item.get('unit', '')}".strip(), item.get("baseline") or "–",
-            fmt(item.get("baseline_value")),
-            f"×{fmt(item['ratio'])}" if item.get("ratio") is not None else "–", _target_cell(item),
+            item["capability"],
+            str(item.get("size", "")),
+            item["metric"],
+            f"{fmt(item['value'])} {item.get('unit', '')}".strip(),
+            item.get("baseline") or "–",
+            f"{fmt(item.get('baseline_value'))} {item.get('unit', '')}".strip()
+            if item.get("baseline_value") is not None
+            else "–",
+            f"×{fmt(item['ratio'])}" if item.get("ratio") is not None else "–",
+            _target_cell(item),
             f"{str(item.get('timestamp', ''))[:10]} [m{note}]",
-        )  # fmt: skip
+        )
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     lines.append("")
     for key, note in machines.items():
         info = json.loads(key)
-        lines.append(f"- m{note}: {info.get('cpu_count', '?')} CPUs ({info.get('cpu', 'cpu?')}), "
-                     f"{info.get('memory_gib', '?')} GiB, Python {info.get('python', '?')}, "
-                     f"{info.get('platform', '')}")  # fmt: skip
+        if not isinstance(info, dict):
+            lines.append(f"- m{note}: {info}")
+            continue
+        lines.append(
+            f"- m{note}: {info.get('cpu_count', '?')} CPUs ({info.get('cpu', 'cpu?')}), "
+            f"{info.get('memory_gib', '?')} GiB, Python {info.get('python', '?')}, "
+            f"{info.get('platform', '')}"
+        )
     return "\n".join(lines) + "\n"
 
 
 def refresh_summary(doc: Path | None = None, folder: Path | None = None) -> Path:
-    """Rewrite the table between the summary markers of ``docs/benchmarks.md`` from the JSON files."""
+    """Rewrite the table between the markers of ``docs/benchmarks.md`` from the JSON files."""
     doc = doc or SUMMARY
     table = render_table(load_results(folder))
     text = doc.read_text(encoding="utf-8") if doc.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"

@@ -136,7 +136,9 @@ def serve(
 def demo(
     customers: Annotated[int, typer.Option(help="How many customers to generate")] = 50_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same shop)")] = 20261124,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the dashboard")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard")
+    ] = True,
     port: Annotated[int, typer.Option(help="Port of the dashboard")] = 8000,
     as_json: JsonFlag = False,
 ) -> None:

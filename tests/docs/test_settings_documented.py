@@ -1,4 +1,4 @@
-"""Every setting is documented in docs/settings.md with its default, and the README's commands exist."""
+"""Every setting is documented in docs/settings.md with its default; the README's commands exist."""
 
 from __future__ import annotations
 

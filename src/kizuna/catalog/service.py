@@ -12,9 +12,18 @@ from kizuna.kit.clock import now
 from kizuna.kit.counts import WriteCounts
 
 _COLUMNS = (
-    "sku", "name", "category_id", "brand_id", "price", "currency", "launch_date", "stock_status",
-    "content_hash", "created_at", "updated_at",
-)  # fmt: skip
+    "sku",
+    "name",
+    "category_id",
+    "brand_id",
+    "price",
+    "currency",
+    "launch_date",
+    "stock_status",
+    "content_hash",
+    "created_at",
+    "updated_at",
+)
 
 
 def _ensure_codes(bulk: Bulk, table: str, names: dict[str, str]) -> dict[str, int]:
@@ -32,20 +41,33 @@ def upsert_products(session: Session, items: Sequence[ProductIn]) -> WriteCounts
     latest = {item.sku: item for item in items}
     counts.unchanged += len(items) - len(latest)
     categories = _ensure_codes(
-        bulk, "categories",
-        {i.category_code: i.category_name or i.category_code for i in latest.values() if i.category_code},
-    )  # fmt: skip
+        bulk,
+        "categories",
+        {
+            i.category_code: i.category_name or i.category_code
+            for i in latest.values()
+            if i.category_code
+        },
+    )
     brands = _ensure_codes(
-        bulk, "brands",
+        bulk,
+        "brands",
         {i.brand_code: i.brand_name or i.brand_code for i in latest.values() if i.brand_code},
-    )  # fmt: skip
+    )
     existing = bulk.fetch_map("products", "sku", list(latest), "content_hash")
     rows_new, rows_changed = [], []
     for sku, item in latest.items():
         row = (
-            sku, item.name, categories.get(item.category_code or ""), brands.get(item.brand_code or ""),
-            item.price, item.currency, item.launch_date, item.stock_status, item.fingerprint(),
-        )  # fmt: skip
+            sku,
+            item.name,
+            categories.get(item.category_code or ""),
+            brands.get(item.brand_code or ""),
+            item.price,
+            item.currency,
+            item.launch_date,
+            item.stock_status,
+            item.fingerprint(),
+        )
         if sku not in existing:
             rows_new.append((*row, stamp, stamp))
         elif existing[sku] != item.fingerprint():
@@ -62,7 +84,7 @@ def upsert_products(session: Session, items: Sequence[ProductIn]) -> WriteCounts
 
 
 def ensure_skus(session: Session, names: dict[str, str], currency: str = "JPY") -> int:
-    """Create placeholder products for SKUs seen on orders but not in the catalog; returns how many."""
+    """Create placeholder products for SKUs seen on orders but not in the catalog; how many."""
     bulk = Bulk(session)
     known = bulk.fetch_map("products", "sku", list(names))
     stamp = bulk_time_now(session)

@@ -6,7 +6,7 @@ purchase; ``GammaGammaModel`` predicts spend; ``expected_clv`` combines them; ``
 reports calibration vs holdout. See docs/clv.md.
 """
 
-from kizuna.clv.data import CustomerSummary, RepeatTracking, build_summary, repeat_tracking
+from kizuna.clv.data import CustomerSummary, build_summary
 from kizuna.clv.models import (
     BetaGeoModel,
     ClvFitError,
@@ -18,7 +18,14 @@ from kizuna.clv.models import (
     TransactionModel,
     expected_clv,
 )
-from kizuna.clv.validate import HoldoutReport, TrackingReport, holdout_report, tracking_report
+from kizuna.clv.validate import (
+    HoldoutReport,
+    RepeatTracking,
+    TrackingReport,
+    holdout_report,
+    repeat_tracking,
+    tracking_report,
+)
 
 __all__ = [
     "BetaGeoModel",

@@ -80,7 +80,9 @@ class CustomerSummary:
         for name in ("recency", "T", "monetary", "customer_id", "holdout_frequency"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
-                raise ValidationFailed(f"{name} has {len(value)} rows, frequency has {n}.", field=name)
+                raise ValidationFailed(
+                    f"{name} has {len(value)} rows, frequency has {n}.", field=name
+                )
         x, t_x, T = self.frequency, self.recency, self.T
         checks = {
             "frequency": (x < 0) | (x != np.round(x)),
@@ -147,26 +149,9 @@ class CustomerSummary:
         return cls(time_unit=time_unit, **found)
 
 
-@dataclass(frozen=True, eq=False)
-class RepeatTracking:
-    """Actual repeat purchases of the summary's cohort per period, for the tracking chart.
-
-    Period k covers days ``[start + k·P, start + (k+1)·P)`` with P one ``time_unit``;
-    ``first_purchase_offset`` is each customer's first purchase day minus ``start`` (in units),
-    aligned with the summary rows, so the model's cohort prediction can be built.
-    """
-
-    start: np.datetime64
-    period_end: Floats
-    actual_incremental: Floats
-    calibration_periods: int
-    first_purchase_offset: Floats
-    time_unit: TimeUnit
-
-
 @dataclass(frozen=True)
-class _PurchaseDays:
-    """Merged customer-days, sorted by (customer, day)."""
+class PurchaseDays:
+    """Merged customer-days (same-day records summed), sorted by (customer, day)."""
 
     ids: NDArray[Any]  # unique customer ids (sorted)
     code: NDArray[np.int64]  # index into ids, one per purchase day
@@ -186,11 +171,11 @@ def build_summary(
     time_unit: TimeUnit = "week",
 ) -> CustomerSummary:
     """The calibration summary at ``calibration_end`` (inclusive) and holdout actuals after it."""
-    cal = _day(calibration_end, "calibration_end")
-    end = _day(holdout_end, "holdout_end") if holdout_end is not None else cal
+    cal = day_number(calibration_end, "calibration_end")
+    end = day_number(holdout_end, "holdout_end") if holdout_end is not None else cal
     if end < cal:
         raise ValidationFailed("holdout_end is before calibration_end.", field="holdout_end")
-    pd_ = _purchase_days(customer_ids, dates, amounts, last_day=end)
+    pd_ = purchase_days(customer_ids, dates, amounts, last_day=end)
     in_cohort = pd_.first_day <= cal
     n = len(pd_.ids)
     calib = pd_.day <= cal
@@ -208,7 +193,7 @@ def build_summary(
     unit = DAYS_PER_UNIT[time_unit]
     hold = ~calib
     hold_days = np.bincount(pd_.code[hold], minlength=n).astype(np.float64)
-    hold_spend = np.bincount(pd_.code[hold], weights=pd_.amount[hold], minlength=n)
+    hold_spend = np.bincount(pd_.code[hold], weights=pd_.amount[hold], minlength=n).astype(float)
     keep = in_cohort
     dropped = dict(pd_.dropped, first_purchase_after_calibration=int((~in_cohort).sum()))
     return CustomerSummary(
@@ -226,40 +211,10 @@ def build_summary(
     )
 
 
-def repeat_tracking(
-    customer_ids: ArrayLike,
-    dates: ArrayLike,
-    *,
-    calibration_end: Any,
-    holdout_end: Any,
-    time_unit: TimeUnit = "week",
-    start: Any | None = None,
-) -> RepeatTracking:
-    """Repeat purchase days per period of the calibration cohort, from ``start`` to holdout end.
-
-    ``start`` defaults to the cohort's earliest first purchase. Rows align with
-    :func:`build_summary` for the same arguments (customers sorted by id).
-    """
-    cal, end = _day(calibration_end, "calibration_end"), _day(holdout_end, "holdout_end")
-    ids = np.asarray(customer_ids)
-    pd_ = _purchase_days(ids, dates, np.zeros(len(ids)), last_day=end)
-    in_cohort = pd_.first_day <= cal
-    t0 = int(pd_.first_day[in_cohort].min()) if start is None else _day(start, "start")
-    unit = DAYS_PER_UNIT[time_unit]
-    repeat = in_cohort[pd_.code] & (pd_.day > pd_.first_day[pd_.code]) & (pd_.day >= t0)
-    n_periods = (end - t0) // unit + 1
-    counts = np.bincount((pd_.day[repeat] - t0) // unit, minlength=n_periods)[:n_periods]
-    return RepeatTracking(
-        start=np.datetime64(int(t0), "D"),
-        period_end=((np.arange(n_periods) + 1) * unit - 1) / unit,
-        actual_incremental=counts.astype(np.float64),
-        calibration_periods=int((cal - t0) // unit + 1),
-        first_purchase_offset=((pd_.first_day[in_cohort] - t0) / unit).astype(np.float64),
-        time_unit=time_unit,
-    )
-
-
-def _purchase_days(ids_in: ArrayLike, dates: ArrayLike, amounts: ArrayLike, *, last_day: int) -> _PurchaseDays:
+def purchase_days(
+    ids_in: ArrayLike, dates: ArrayLike, amounts: ArrayLike, *, last_day: int
+) -> PurchaseDays:
+    """Validated transactions up to ``last_day`` merged into customer-days (returns dropped)."""
     ids_raw = np.asarray(ids_in)
     day = _days(dates)
     amount = np.asarray(amounts, dtype=np.float64)
@@ -287,8 +242,11 @@ def _purchase_days(ids_in: ArrayLike, dates: ArrayLike, amounts: ArrayLike, *, l
     code, day = code[starts], day[starts]
     first_day = np.full(len(ids), np.iinfo(np.int64).max)
     np.minimum.at(first_day, code, day)
-    dropped = {"negative_amount": int(negative.sum()), "after_holdout_end": int((late & ~negative).sum())}
-    return _PurchaseDays(ids, code, day, amount, first_day, dropped)
+    dropped = {
+        "negative_amount": int(negative.sum()),
+        "after_holdout_end": int((late & ~negative).sum()),
+    }
+    return PurchaseDays(ids, code, day, amount, first_day, dropped)
 
 
 def _days(dates: ArrayLike) -> NDArray[np.int64]:
@@ -309,7 +267,8 @@ def _days(dates: ArrayLike) -> NDArray[np.int64]:
     return days
 
 
-def _day(value: Any, name: str) -> int:
+def day_number(value: Any, name: str) -> int:
+    """``value`` as days since 1970-01-01, or ValidationFailed naming ``name``."""
     try:
         day = np.datetime64(value, "D")
     except (TypeError, ValueError) as exc:

@@ -5,11 +5,13 @@ Two views, both from Fader, Hardie & Lee (2005), section 4:
 * :func:`holdout_report` — conditional expectations: for customers grouped by how often they
   bought in calibration (0, 1, …, 7+), the mean predicted vs actual repeat purchases in the
   holdout window, and the error on the holdout total (their Figure 4);
-* :func:`tracking_report` — the cohort's repeat purchases per period (week or day) over
-  calibration and holdout, actual vs the model's unconditional forecast Σ_i E[X(t − s_i)] from
-  each customer's first purchase s_i, incremental and cumulative (their Figures 2 and 3).
+* :func:`tracking_report` — the cohort's repeat purchases per week (or day) over calibration
+  and holdout, counted from the transactions by :func:`repeat_tracking`, actual vs the model's
+  unconditional forecast Σ_i E[X(t − s_i)] from each customer's first purchase s_i, incremental
+  and cumulative (their Figures 2 and 3).
 
-Reads a summary and a model; writes nothing. ``to_dict()`` gives what the API and charts serve.
+Reads a summary (or transactions) and a model; writes nothing. ``to_dict()`` gives what the API
+and charts serve.
 """
 
 from __future__ import annotations
@@ -18,9 +20,17 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from kizuna.clv.data import CustomerSummary, Floats, RepeatTracking
-from kizuna.clv.models.base import group_rows
+from kizuna.clv.data import (
+    DAYS_PER_UNIT,
+    CustomerSummary,
+    Floats,
+    TimeUnit,
+    day_number,
+    purchase_days,
+)
+from kizuna.clv.models.fitting import group_rows
 from kizuna.kit.errors import ValidationFailed
 
 
@@ -85,7 +95,60 @@ class TrackingReport:
         return asdict(self)
 
 
-def holdout_report(model: _Model, summary: CustomerSummary, *, max_frequency: int = 7) -> HoldoutReport:
+@dataclass(frozen=True, eq=False)
+class RepeatTracking:
+    """Actual repeat purchases of the summary's cohort per period, for the tracking chart.
+
+    Period k covers days ``[start + k·P, start + (k+1)·P)`` with P one ``time_unit``;
+    ``first_purchase_offset`` is each customer's first purchase day minus ``start`` (in units),
+    aligned with the summary rows, so the model's cohort prediction can be built.
+    """
+
+    start: np.datetime64
+    period_end: Floats
+    actual_incremental: Floats
+    calibration_periods: int
+    first_purchase_offset: Floats
+    time_unit: TimeUnit
+
+
+def repeat_tracking(
+    customer_ids: ArrayLike,
+    dates: ArrayLike,
+    *,
+    calibration_end: Any,
+    holdout_end: Any,
+    time_unit: TimeUnit = "week",
+    start: Any | None = None,
+) -> RepeatTracking:
+    """Repeat purchase days per period of the calibration cohort, from ``start`` to holdout end.
+
+    ``start`` defaults to the cohort's earliest first purchase. Rows align with
+    :func:`~kizuna.clv.data.build_summary` for the same arguments (customers sorted by id).
+    """
+    cal = day_number(calibration_end, "calibration_end")
+    end = day_number(holdout_end, "holdout_end")
+    ids = np.asarray(customer_ids)
+    pd_ = purchase_days(ids, dates, np.zeros(len(ids)), last_day=end)
+    in_cohort = pd_.first_day <= cal
+    t0 = int(pd_.first_day[in_cohort].min()) if start is None else day_number(start, "start")
+    unit = DAYS_PER_UNIT[time_unit]
+    repeat = in_cohort[pd_.code] & (pd_.day > pd_.first_day[pd_.code]) & (pd_.day >= t0)
+    n_periods = (end - t0) // unit + 1
+    counts = np.bincount((pd_.day[repeat] - t0) // unit, minlength=n_periods)[:n_periods]
+    return RepeatTracking(
+        start=np.datetime64(int(t0), "D"),
+        period_end=((np.arange(n_periods) + 1) * unit - 1) / unit,
+        actual_incremental=counts.astype(np.float64),
+        calibration_periods=int((cal - t0) // unit + 1),
+        first_purchase_offset=((pd_.first_day[in_cohort] - t0) / unit).astype(np.float64),
+        time_unit=time_unit,
+    )
+
+
+def holdout_report(
+    model: _Model, summary: CustomerSummary, *, max_frequency: int = 7
+) -> HoldoutReport:
     """Conditional expectations over the holdout vs the summary's holdout actuals."""
     if summary.holdout_frequency is None or summary.holdout_duration is None:
         raise ValidationFailed(
@@ -126,7 +189,7 @@ def tracking_report(model: _Model, tracking: RepeatTracking) -> TrackingReport:
     expected = np.zeros_like(elapsed)
     live = elapsed > 0
     expected[live] = model.expected_purchases_new_customer(elapsed[live])
-    predicted_cum = g.weight @ expected
+    predicted_cum = (g.weight[:, None] * expected).sum(axis=0)
     actual_cum = np.cumsum(tracking.actual_incremental)
     cal = tracking.calibration_periods
     hold_a = float(actual_cum[-1] - actual_cum[cal - 1])

@@ -72,13 +72,17 @@ def do_merge(session: Session, survivor_id: int, merged_id: int, *, actor: str) 
     for table in customer_tables(session):
         ids = list(session.scalars(select(table.c.id).where(table.c.customer_id == merged_id)))
         if ids:
-            session.execute(update(table).where(table.c.id.in_(ids)).values(customer_id=survivor_id))
+            session.execute(
+                update(table).where(table.c.id.in_(ids)).values(customer_id=survivor_id)
+            )
             moved[table.name] = ids
     merged.merged_into_id = survivor_id
     audit = CustomerAudit(
-        customer_id=survivor_id, action="merged", actor=actor,
+        customer_id=survivor_id,
+        action="merged",
+        actor=actor,
         detail={"merged_id": merged_id, "moved": moved},
-    )  # fmt: skip
+    )
     session.add(audit)
     session.flush()
     return audit
@@ -98,9 +102,11 @@ def do_unmerge(session: Session, audit_id: int, *, actor: str) -> Customer:
     audit.reverted_at = now()
     session.add(
         CustomerAudit(
-            customer_id=audit.customer_id, action="unmerged", actor=actor,
+            customer_id=audit.customer_id,
+            action="unmerged",
+            actor=actor,
             detail={"merged_id": merged.id, "merge_audit_id": audit.id},
         )
-    )  # fmt: skip
+    )
     session.flush()
     return merged

@@ -31,8 +31,8 @@ MARKETING_STATUSES = ("subscribed", "unsubscribed", "never_asked")
 class Customer(Base):
     """A person the shop knows: a member (registered) or a guest (checked out without an account).
 
-    ``merged_into_id`` points at the surviving customer after a merge; merged rows stay for un-merge.
-    ``erased_at`` is set when personal fields were removed on request (APPI); orders stay, anonymised.
+    ``merged_into_id`` points at the survivor after a merge; merged rows stay for un-merge.
+    ``erased_at`` is set when personal fields were removed on request (APPI); orders stay.
     """
 
     __tablename__ = "customers"

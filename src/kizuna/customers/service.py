@@ -39,7 +39,9 @@ def _row(bulk: Bulk, item: CustomerIn, stamp: datetime) -> tuple:
     )  # fmt: skip
 
 
-def identity_owners(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def identity_owners(
+    session: Session, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
     """``{(kind, value): customer_id}`` for the identities already stored (merges followed)."""
     by_kind: dict[str, set[str]] = {}
     for kind, value in pairs:
@@ -70,7 +72,7 @@ def survivors(session: Session, ids: Iterable[int]) -> dict[int, int]:
             query = select(Customer.id, Customer.merged_into_id).where(
                 Customer.id.in_(part), Customer.merged_into_id.is_not(None)
             )
-            found.update({cid: into for cid, into in session.execute(query)})
+            found.update({cid: into for cid, into in session.execute(query) if into is not None})
         parent.update(found)
         pending = set(found.values()) - parent.keys() - pending
     out: dict[int, int] = {}
@@ -131,13 +133,17 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn]) -> WriteCoun
     assignments = ", ".join(f"{col} = ?" for col in _CUSTOMER_COLUMNS[1:-2]) + ", updated_at = ?"
     bulk.executemany(
         f"UPDATE customers SET {assignments} WHERE external_id = ?",
-        (_row(bulk, i, stamp)[1:-2] + (bulk.time(stamp), i.external_id) for i in changed),
+        ((*_row(bulk, i, stamp)[1:-2], bulk.time(stamp), i.external_id) for i in changed),
     )
     touched = new + changed
     if touched:
         ids = bulk.fetch_map("customers", "external_id", [i.external_id for i in touched])
-        _add_identities(bulk, [(ids[i.external_id], k, v) for i in touched for k, v in i.identities])
-        _record_consents(session, [(ids[i.external_id], i) for i in touched if i.consents], "import")
+        _add_identities(
+            bulk, [(ids[i.external_id], k, v) for i in touched for k, v in i.identities]
+        )
+        _record_consents(
+            session, [(ids[i.external_id], i) for i in touched if i.consents], "import"
+        )
     return counts
 
 
@@ -147,7 +153,8 @@ def _add_identities(bulk: Bulk, rows: list[tuple[int, str, str]]) -> None:
     stamp = bulk.time(now())
     conflict = "ON CONFLICT (kind, value) DO NOTHING"
     bulk.executemany(
-        f"INSERT INTO identities (customer_id, kind, value, created_at) VALUES (?, ?, ?, ?) {conflict}",
+        "INSERT INTO identities (customer_id, kind, value, created_at) "
+        f"VALUES (?, ?, ?, ?) {conflict}",
         [(cid, kind, value, stamp) for cid, kind, value in rows],
     )
 

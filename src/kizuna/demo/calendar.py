@@ -50,7 +50,7 @@ class Calendar:
         return np.clip(np.searchsorted(table, mass, side="right") - 1, 0, WINDOW_DAYS - 1)
 
     def clock(self, rng: np.random.Generator, days: np.ndarray, store: np.ndarray | None = None):
-        """Seconds for a time of day on ``days`` (shop hours where ``store``), busy hours likelier."""
+        """Window seconds at a busy-hour-weighted time on ``days`` (shop hours where ``store``)."""
         hours = _draw(rng, _HOUR_CDF, len(days))
         if store is not None and store.any():
             hours = np.where(store, _draw(rng, _STORE_CDF, len(days)), hours)
@@ -58,8 +58,7 @@ class Calendar:
 
     def to_datetimes(self, seconds: np.ndarray) -> list[datetime]:
         """Aware UTC datetimes for window seconds."""
-        base = datetime.fromtimestamp(self.epoch, UTC)
-        return [base + timedelta(seconds=s) for s in seconds.tolist()]
+        return [datetime.fromtimestamp(s, UTC) for s in (seconds + self.epoch).tolist()]
 
     def to_dates(self, seconds: np.ndarray) -> list[date]:
         """Shop-local dates for window seconds."""
@@ -87,7 +86,9 @@ def make_calendar(today: date) -> Calendar:
     weight *= np.where((months == 12) & (mdays >= 15) & (mdays <= 24), 1.3, 1.0)
     weight *= np.where(mdays % 5 == 0, 1.08, 1.0)  # 5と0のつく日: point-up days
     growth = weight * (0.8 + 0.4 * np.arange(WINDOW_DAYS) / WINDOW_DAYS)
-    sale = new_year | black_friday | ((months == 1) & (mdays <= 7)) | ((months == 7) & (mdays <= 10))
+    sale = (
+        new_year | black_friday | ((months == 1) & (mdays <= 7)) | ((months == 7) & (mdays <= 10))
+    )
     gift = (months == 12) & (mdays <= 24) | (months == 7) | ((months == 8) & (mdays <= 15))
     return Calendar(
         today=today, first=first, epoch=int(start_of_day(first).timestamp()), months=months,

@@ -16,8 +16,13 @@ from kizuna.customers.schemas import CustomerIn
 from kizuna.demo.calendar import Calendar
 from kizuna.demo.names import ERAS, family_names, given_names
 from kizuna.demo.places import (
-    ALT_EMAIL_DOMAIN, EMAIL_DOMAINS, MOBILE_PREFIXES, OCCUPATION_NAMES, draw_occupations,
-    draw_postal_codes, draw_prefectures,
+    ALT_EMAIL_DOMAIN,
+    EMAIL_DOMAINS,
+    MOBILE_PREFIXES,
+    OCCUPATION_NAMES,
+    draw_occupations,
+    draw_postal_codes,
+    draw_prefectures,
 )  # fmt: skip
 from kizuna.demo.products import category_shares
 from kizuna.kit.jp import PREFECTURES
@@ -52,12 +57,14 @@ class People:
     email: list[str]
     alt_email: list[str]
     phone: list[str]
+    ids: list[str]
 
     def __len__(self) -> int:
         return len(self.index)
 
     def external_id(self, i: int) -> str:
-        return f"C{self.index[i] + 1:07d}"
+        """The member's customer id (``C0000001`` for person 0)."""
+        return self.ids[i]
 
 
 def draw_people(rng: np.random.Generator, cal: Calendar, first_index: int, size: int) -> People:
@@ -80,7 +87,9 @@ def draw_people(rng: np.random.Generator, cal: Calendar, first_index: int, size:
         given=[t.kanji[g] for t, g in zip(tables, given, strict=True)],
         given_kana=[t.kana[g] for t, g in zip(tables, given, strict=True)],
         email=_emails(rng, index, fam_r, giv_r), phone=_phones(index),
-        alt_email=[f"{g}.{f}.{n + 1}@{ALT_EMAIL_DOMAIN}" for g, f, n in zip(giv_r, fam_r, index.tolist(), strict=True)],
+        ids=[f"C{n:07d}" for n in (index + 1).tolist()],
+        alt_email=[f"{g}.{f}.{n + 1}@{ALT_EMAIL_DOMAIN}"
+                   for g, f, n in zip(giv_r, fam_r, index.tolist(), strict=True)],
     )  # fmt: skip
 
 
@@ -100,7 +109,9 @@ def _given(rng: np.random.Generator, gender: np.ndarray, birth_year: np.ndarray)
     return [_GIVEN[k] for k in key.tolist()], index.tolist()
 
 
-def _emails(rng: np.random.Generator, index: np.ndarray, fam: list[str], giv: list[str]) -> list[str]:
+def _emails(
+    rng: np.random.Generator, index: np.ndarray, fam: list[str], giv: list[str]
+) -> list[str]:
     style = rng.integers(0, 4, len(index)).tolist()
     domain = rng.integers(0, len(EMAIL_DOMAINS), len(index)).tolist()
     out = []
@@ -116,8 +127,9 @@ def _phones(index: np.ndarray) -> list[str]:
     return [f"{MOBILE_PREFIXES[i % 3]}{t:08d}" for i, t in zip(index.tolist(), tails, strict=True)]
 
 
-def customer_records(rng: np.random.Generator, people: People, cal: Calendar,
-                     rows: np.ndarray, registered_at: list) -> list[CustomerIn]:  # fmt: skip
+def customer_records(
+    rng: np.random.Generator, people: People, cal: Calendar, rows: np.ndarray, registered_at: list
+) -> list[CustomerIn]:
     """CustomerIn for the member rows ``rows`` (registration times given, aware UTC)."""
     size = len(rows)
     pref = draw_prefectures(rng, size)

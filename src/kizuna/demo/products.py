@@ -63,16 +63,18 @@ CATEGORIES: tuple[CategorySpec, ...] = (
                   ("白磁", "藍", "飴釉", "灰釉", "織部"))),
     CategorySpec("gear", "コーヒー器具", "GEA", 0.05, 20, 1000, 15000,
                  (("tsubame-tools", "燕ツールズ"), ("drip-lab", "ドリップラボ")),
-                 (("手挽きコーヒーミル", "電動コーヒーミル", "ドリップケトル", "ペーパーフィルター 100枚",
-                   "コーヒーサーバー 600ml", "ドリッパー", "キャニスター", "コーヒースケール",
-                   "フレンチプレス", "水出しコーヒーボトル"), ("ブラック", "シルバー", "ホワイト"))),
+                 (("手挽きコーヒーミル", "電動コーヒーミル", "ドリップケトル",
+                   "ペーパーフィルター 100枚", "コーヒーサーバー 600ml", "ドリッパー",
+                   "キャニスター", "コーヒースケール", "フレンチプレス", "水出しコーヒーボトル"),
+                  ("ブラック", "シルバー", "ホワイト"))),
     CategorySpec("goods", "雑貨", "GDS", 0.06, 25, 500, 5000,
                  (("kurashi", "くらしの手"), ("fukufuku", "ふくふく")),
                  (("手ぬぐい", "風呂敷", "エコバッグ", "コースター 4枚組", "ランチョンマット",
-                   "アロマキャンドル", "ハンドタオル", "ブックカバー", "がま口ポーチ", "トートバッグ",
-                   "箸置き 5個組", "お香"), ("桜", "青海波", "麻の葉", "市松"))),
+                   "アロマキャンドル", "ハンドタオル", "ブックカバー", "がま口ポーチ",
+                   "トートバッグ", "箸置き 5個組", "お香"), ("桜", "青海波", "麻の葉", "市松"))),
     CategorySpec("skincare", "スキンケア", "SKN", 0.11, 30, 1800, 9800,
-                 (("hadamizu", "肌みず"), ("botanica", "ボタニカ ジャパン"), ("yuzu-lab", "柚子ラボ")),
+                 (("hadamizu", "肌みず"), ("botanica", "ボタニカ ジャパン"),
+                  ("yuzu-lab", "柚子ラボ")),
                  (("化粧水", "乳液", "美容液", "クレンジングオイル", "洗顔フォーム", "保湿クリーム",
                    "ハンドクリーム", "リップバーム", "日焼け止め", "シートマスク 7枚"),
                   ("しっとり", "さっぱり", "敏感肌用", "エイジングケア")), True),
@@ -133,8 +135,9 @@ def make_catalogue(rng: np.random.Generator, first_day: date) -> Catalogue:
     return _index(items, np.array(category), np.array(launch), rng)
 
 
-def _index(items: list[ProductIn], category: np.ndarray, launch: np.ndarray,
-           rng: np.random.Generator) -> Catalogue:  # fmt: skip
+def _index(
+    items: list[ProductIn], category: np.ndarray, launch: np.ndarray, rng: np.random.Generator
+) -> Catalogue:
     by_category = tuple(np.flatnonzero(category == i) for i in range(len(CATEGORIES)))
     cdfs = []
     for members in by_category:
@@ -156,7 +159,7 @@ def _launch_day(rng: np.random.Generator) -> int:
 
 def _price(rng: np.random.Generator, spec: CategorySpec) -> int:
     raw = np.exp(rng.uniform(np.log(spec.low), np.log(spec.high)))
-    hundreds = max(int(round(raw / 100)), 3) * 100
+    hundreds = max(round(float(raw) / 100), 3) * 100
     return hundreds - 20 if rng.random() < 0.5 else hundreds
 
 

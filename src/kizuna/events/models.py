@@ -11,9 +11,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kizuna.kit.db import Base, BigId, JsonDoc, UTCDateTime
 
 EVENT_TYPES = (
-    "page_view", "product_view", "search", "cart_add", "cart_remove", "checkout_start", "login",
-    "email_open", "email_click",
-)  # fmt: skip
+    "page_view",
+    "product_view",
+    "search",
+    "cart_add",
+    "cart_remove",
+    "checkout_start",
+    "login",
+    "email_open",
+    "email_click",
+)
 
 
 class Event(Base):

@@ -28,9 +28,16 @@ def store_events(session: Session, events: Sequence[EventIn]) -> WriteCounts:
     bulk.executemany(
         f"INSERT INTO events ({_COLUMNS}) VALUES ({marks}) ON CONFLICT (event_key) DO NOTHING",
         [
-            (e.event_key, customers.get(e.customer or ""), e.anonymous_id, e.type,
-             bulk.time(e.occurred_at), e.sku, bulk.json(e.properties))
+            (
+                e.event_key,
+                customers.get(e.customer or ""),
+                e.anonymous_id,
+                e.type,
+                bulk.time(e.occurred_at),
+                e.sku,
+                bulk.json(e.properties),
+            )
             for e in todo
         ],
-    )  # fmt: skip
+    )
     return counts

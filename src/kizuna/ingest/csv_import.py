@@ -31,7 +31,7 @@ BATCH = 20_000
 
 @dataclass
 class ImportReport:
-    """What an import did. ``exit_code``: 0 clean, 1 some rows rejected (2 is raised, not returned)."""
+    """What an import did. ``exit_code``: 0 clean, 1 rows rejected (2 is raised, not returned)."""
 
     kind: str
     file: str
@@ -63,9 +63,11 @@ def import_file(
     preset_name: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import ``path`` as ``kind`` records. Raises UnusableInput (exit 2) when the file can't be used."""
+    """Import ``path`` as ``kind`` records; UnusableInput (exit 2) when the file can't be used."""
     if kind not in PARSERS:
-        raise UnusableInput(f"unknown import kind {kind!r}; use customers, products, orders, events")
+        raise UnusableInput(
+            f"unknown import kind {kind!r}; use customers, products, orders, events"
+        )
     preset = load_preset(kind, preset_name)
     parser = PARSERS[kind](preset)
     source = open_source(path)
@@ -117,9 +119,13 @@ def _bind(parser: Any, rows: Any, has_header: bool) -> list[str] | None:
 def _store(session: Session, records: dict[str, list[Any]], report: ImportReport,
            progress: Progress | None, row_of: dict[str, int]) -> None:  # fmt: skip
     if "customers" in records:
-        records["customers"] = _drop_identity_conflicts(session, records["customers"], report, row_of)
-    writers = {"customers": upsert_customers, "products": upsert_products, "orders": store_orders,
-               "returns": store_returns, "events": store_events}  # fmt: skip
+        records["customers"] = _drop_identity_conflicts(
+            session, records["customers"], report, row_of
+        )
+    writers: dict[str, Callable[[Session, Any], WriteCounts]] = {
+        "customers": upsert_customers, "products": upsert_products, "orders": store_orders,
+        "returns": store_returns, "events": store_events,
+    }  # fmt: skip
     total = sum(len(items) for items in records.values())
     done = 0
     for name, items in records.items():

@@ -51,7 +51,8 @@ def _from_text(cleaned: str) -> datetime:
         match = _LOOSE_DATETIME.match(cleaned)
         if match is None:
             raise
-        return datetime(*(int(part) for part in match.groups() if part is not None))  # noqa: DTZ001
+        year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
+        return datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - zone added by caller
 
 
 @lru_cache(maxsize=100_000)
@@ -119,7 +120,7 @@ def parse_json_object(text: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON: {exc.msg} at character {exc.pos}") from None
     if not isinstance(value, dict):
-        raise ValueError("must be a JSON object like {\"key\": \"value\"}")
+        raise ValueError('must be a JSON object like {"key": "value"}')
     return value
 
 

@@ -37,7 +37,7 @@ class Preset(BaseModel):
 
 
 def load_preset(kind: str, name: str | None) -> Preset:
-    """The preset ``name`` for ``kind`` (default: kizuna's generic format); UnusableInput if unknown."""
+    """The preset ``name`` for ``kind`` (default: the generic one); UnusableInput if unknown."""
     file = MAPPINGS / (f"kizuna-{kind}.toml" if name in (None, "kizuna") else f"{name}.toml")
     if not file.exists():
         raise UnusableInput(f"unknown preset {name!r}; available: {', '.join(preset_names())}")

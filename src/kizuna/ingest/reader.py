@@ -1,5 +1,6 @@
-"""Reading a source file as rows: gzip or plain, UTF-8 / UTF-8-BOM / CP932 detected, CSV or
-whitespace-separated, with the file row number of each row and the bytes read so far."""
+"""Reading a source file as rows: gzip or plain, UTF-8 / UTF-8-BOM / CP932 (and UTF-16 with a
+BOM) detected, CSV or whitespace-separated, with the file row number of each row and the bytes
+read so far."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from kizuna.kit.errors import UnusableInput
 
 MAX_FIELD_BYTES = 1_000_000
+_CSV_REASONS = {
+    "unexpected end of data": "a quoted value is still open at the end of the file (truncated?)",
+}
 SNIFF_BYTES = 1 << 20
 
 
@@ -25,7 +28,7 @@ class SourceFile:
     path: Path
     encoding: str = "utf-8"
     size: int = 0
-    raw: IO[bytes] = field(init=False, repr=False)
+    raw: gzip.GzipFile | io.BufferedReader = field(init=False, repr=False)
 
     def position(self) -> int:
         """Bytes of the file consumed so far (compressed bytes for .gz)."""
@@ -34,8 +37,8 @@ class SourceFile:
     def open(self) -> SourceFile:
         self.size = self.path.stat().st_size
         self._disk = open(self.path, "rb")  # noqa: SIM115 - closed in close()
-        self.raw = gzip.open(self._disk) if self.path.suffix == ".gz" else self._disk
-        self.encoding = _detect_encoding(self.raw.peek(SNIFF_BYTES)[:SNIFF_BYTES])  # type: ignore[attr-defined]
+        self.raw = gzip.open(self._disk) if self.path.suffix == ".gz" else self._disk  # noqa: SIM115
+        self.encoding = _detect_encoding(self.raw.peek(SNIFF_BYTES)[:SNIFF_BYTES])
         return self
 
     def close(self) -> None:
@@ -46,6 +49,9 @@ class SourceFile:
 def _detect_encoding(head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    # Excel's "Unicode text" is UTF-16 with a BOM; read as CP932 it would be silent garbage.
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(head, final=False)
@@ -72,7 +78,7 @@ def open_source(path: str | Path) -> SourceFile:
 
 def iter_rows(source: SourceFile, delimiter: str) -> Iterator[tuple[int, list[str] | str]]:
     """``(row_number, fields)`` per row; ``fields`` is a str (the problem) for an unreadable row."""
-    text = io.TextIOWrapper(source.raw, encoding=source.encoding, newline="")  # type: ignore[type-var]
+    text = io.TextIOWrapper(source.raw, encoding=source.encoding, newline="")
     try:
         if delimiter == "whitespace":
             for number, line in enumerate(text, start=1):
@@ -80,18 +86,25 @@ def iter_rows(source: SourceFile, delimiter: str) -> Iterator[tuple[int, list[st
                     yield number, line.split()
             return
         csv.field_size_limit(MAX_FIELD_BYTES)
-        reader = csv.reader(text, delimiter=delimiter, strict=False)
+        # strict: a quoted value left open at the end of the file (a file cut mid-row) is an
+        # error rather than a silently shortened value
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
         while True:
             try:
                 fields = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield reader.line_num, f"unreadable CSV row: {exc}"
+                reason = _CSV_REASONS.get(str(exc), str(exc))
+                yield reader.line_num, f"unreadable CSV row: {reason}"
                 continue
             if fields:
                 yield reader.line_num, fields
     except UnicodeDecodeError as exc:
+        if exc.end >= len(exc.object):
+            raise UnusableInput(
+                f"the file ends in the middle of a {source.encoding} character: it is truncated"
+            ) from None
         raise UnusableInput(
             f"the text is not valid {source.encoding} after byte {exc.start} of a block: "
             "the file mixes encodings; save it as UTF-8 or Shift_JIS throughout"

@@ -168,7 +168,8 @@ class OrderRows(RowParser):
                              "(only returns may be negative)")  # fmt: skip
         if "amount" in self.index:
             amount = self.read("amount", f.parse_money, currency)
-            unit_price = round(amount / quantity) if quantity else amount
+            # half-up in integers (kit.money's rule); round() would round half to even
+            unit_price = (2 * amount + quantity) // (2 * quantity) if quantity else amount
         else:
             unit_price = self.read("unit_price", f.parse_money, currency)
             amount = unit_price * quantity
@@ -374,4 +375,3 @@ class EventRows(RowParser):
 PARSERS: dict[str, type[RowParser]] = {
     "orders": OrderRows, "customers": CustomerRows, "products": ProductRows, "events": EventRows,
 }  # fmt: skip
-

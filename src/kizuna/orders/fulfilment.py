@@ -76,7 +76,9 @@ def store_subscriptions(session: Session, items: Sequence[SubscriptionIn]) -> Wr
         _check_subscription(item)
     customers = ensure_customers(session, {item.customer: None for item in latest.values()})
     columns = "customer_id, sku, interval_days, status, started_at, next_date, cancelled_at"
-    existing = bulk.fetch_map("subscriptions", "subscription_number", list(latest), f"id, {columns}")
+    existing = bulk.fetch_map(
+        "subscriptions", "subscription_number", list(latest), f"id, {columns}"
+    )
     rows_new, rows_changed = [], []
     for key, item in latest.items():
         row = (
@@ -174,14 +176,19 @@ def _check_shipment(item: ShipmentIn) -> None:
 
 def _existing_shipments(bulk: Bulk, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
     """``{(carrier, tracking): (id, order_id, status, shipped_at, delivered_at)}`` stored now."""
-    wanted, out = set(keys), {}
-    numbers = sorted({tracking for _, tracking in keys})
-    for part in chunks(numbers, 5000):
-        text = ("SELECT carrier, tracking_number, id, order_id, status, shipped_at, delivered_at "
-                f"FROM shipments WHERE tracking_number IN ({bulk.marks(len(part))})")  # fmt: skip
-        for row in bulk.conn.exec_driver_sql(bulk.sql(text), tuple(part)):
-            if (row[0], row[1]) in wanted:
-                out[(row[0], row[1])] = tuple(row[2:])
+    by_carrier: dict[str, list[str]] = {}
+    for carrier, tracking in keys:
+        by_carrier.setdefault(carrier, []).append(tracking)
+    out = {}
+    for carrier, numbers in sorted(by_carrier.items()):
+        # Carrier first, so that the (carrier, tracking_number) unique index serves the lookup.
+        for part in chunks(sorted(numbers), 5000):
+            text = (
+                "SELECT tracking_number, id, order_id, status, shipped_at, delivered_at "
+                f"FROM shipments WHERE carrier = ? AND tracking_number IN ({bulk.marks(len(part))})"
+            )
+            for row in bulk.conn.exec_driver_sql(bulk.sql(text), (carrier, *part)):
+                out[(carrier, row[0])] = tuple(row[1:])
     return out
 
 
@@ -190,7 +197,9 @@ def _event_counts(bulk: Bulk, shipment_ids: list[int]) -> dict[int, int]:
     for part in chunks(sorted(shipment_ids), 5000):
         text = (f"SELECT shipment_id, COUNT(*) FROM shipment_events WHERE shipment_id IN "
                 f"({bulk.marks(len(part))}) GROUP BY shipment_id")  # fmt: skip
-        out.update(dict(bulk.conn.exec_driver_sql(bulk.sql(text), tuple(part)).tuples()))
+        out.update(
+            (row[0], row[1]) for row in bulk.conn.exec_driver_sql(bulk.sql(text), tuple(part))
+        )
     return out
 
 

@@ -18,7 +18,14 @@ from kizuna.kit.db import Base, BigId, UTCDateTime
 ORDER_CHANNELS = ("online", "app", "store", "phone")
 ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled")
 SUBSCRIPTION_STATUSES = ("active", "paused", "cancelled")
-SHIPMENT_STATUSES = ("preparing", "shipped", "in_transit", "out_for_delivery", "delivered", "failed")
+SHIPMENT_STATUSES = (
+    "preparing",
+    "shipped",
+    "in_transit",
+    "out_for_delivery",
+    "delivered",
+    "failed",
+)
 
 
 class Order(Base):

@@ -62,7 +62,7 @@ def _resolve_guests(session: Session, guests: Sequence[OrderIn]) -> dict[str, in
     pairs = [("email", g.guest_email) for g in guests if g.guest_email] + [
         ("phone", g.guest_phone) for g in guests if g.guest_phone
     ]
-    owners = identity_owners(session, pairs)  # type: ignore[arg-type]
+    owners = identity_owners(session, pairs)
     claimed: dict[tuple[str, str], int | str] = dict(owners)  # identity → customer id or new key
     chosen: dict[str, int | str] = {}
     new_guests: dict[str, tuple[OrderIn, dict[tuple[str, str], None]]] = {}
@@ -159,10 +159,11 @@ def store_returns(session: Session, returns: Sequence[ReturnIn]) -> WriteCounts:
     if not todo:
         return counts
     customer_ids = resolve_customers(session, todo)
-    order_ids = bulk.fetch_map("orders", "order_number", [r.order_number for r in todo if r.order_number])
+    order_ids = bulk.fetch_map(
+        "orders", "order_number", [r.order_number for r in todo if r.order_number]
+    )
+    # A changed return is updated in place (its id is kept: merges and later ledgers refer to it).
     replaced = [existing[r.return_number][0] for r in todo if r.return_number in existing]
-    bulk.executemany("DELETE FROM return_lines WHERE return_id = ?", [(i,) for i in replaced])
-    bulk.executemany("DELETE FROM returns WHERE id = ?", [(i,) for i in replaced])
     counts.updated, counts.inserted = len(replaced), len(todo) - len(replaced)
     stamp = bulk.time(now())
     rows = [
@@ -171,9 +172,16 @@ def store_returns(session: Session, returns: Sequence[ReturnIn]) -> WriteCounts:
         for r, cid in zip(todo, customer_ids, strict=True)
     ]  # fmt: skip
     marks = bulk.marks(len(_RETURN_COLUMNS))
-    bulk.executemany(f"INSERT INTO returns ({', '.join(_RETURN_COLUMNS)}) VALUES ({marks})", rows)
+    bulk.executemany(f"INSERT INTO returns ({', '.join(_RETURN_COLUMNS)}) VALUES ({marks})",
+                     [row for row in rows if row[0] not in existing])  # fmt: skip
+    sets = ", ".join(f"{col} = ?" for col in _RETURN_COLUMNS[1:-1])
+    bulk.executemany(f"UPDATE returns SET {sets} WHERE return_number = ?",
+                     [(*row[1:-1], row[0]) for row in rows if row[0] in existing])  # fmt: skip
+    bulk.executemany("DELETE FROM return_lines WHERE return_id = ?", [(i,) for i in replaced])
     ids = bulk.fetch_map("returns", "return_number", [r.return_number for r in todo])
-    _insert_lines(bulk, "return_lines", "return_id", [(ids[r.return_number], r.lines) for r in todo])
+    _insert_lines(
+        bulk, "return_lines", "return_id", [(ids[r.return_number], r.lines) for r in todo]
+    )
     return counts
 
 

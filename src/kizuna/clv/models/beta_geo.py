@@ -20,10 +20,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import betaln, digamma, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from kizuna.clv.data import CustomerSummary, Floats
-from kizuna.clv.models.base import TransactionModel, finite
+from kizuna.clv.models.base import TransactionModel
+from kizuna.clv.models.fitting import Design, dot, finite
 
 
 class BetaGeoModel(TransactionModel):
@@ -32,71 +33,60 @@ class BetaGeoModel(TransactionModel):
     name: ClassVar[str] = "bgnbd"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
-    @staticmethod
-    def _parts(p: Floats, x: Floats, t_x: Floats, T: Floats) -> tuple[Floats, Floats, Floats]:
+    @classmethod
+    def _parts(cls, p: Floats, d: Design) -> tuple[Floats, Floats, Floats]:
         r, alpha, a, b = p
-        head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
-        alive = -(r + x) * np.log(alpha + T)
+        xl = d.x_levels
+        head = gammaln(r + xl) - gammaln(r) + r * np.log(alpha) + betaln(a, b + xl) - betaln(a, b)
+        alive = -(r + d.xT_x) * np.log(alpha + d.xT_T)
         with np.errstate(divide="ignore", invalid="ignore"):
             dead = np.where(
-                x > 0,
-                np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
+                d.xt_x > 0,
+                np.log(a) - np.log(d.xt_x + b - 1) - (r + d.xt_x) * np.log(alpha + d.xt_t),
                 -np.inf,
             )
-        return head, alive, dead
+        return head[d.ix], alive[d.i_xT], dead[d.i_xt]
 
-    @staticmethod
-    def _loglik(p: Floats, x: Floats, t_x: Floats, T: Floats) -> Floats:
-        head, alive, dead = BetaGeoModel._parts(p, x, t_x, T)
-        return head + np.logaddexp(alive, dead)
-
-    @staticmethod
-    def _loglik_grad(p: Floats, x: Floats, t_x: Floats, T: Floats) -> Floats:
+    @classmethod
+    def _loglik_and_grad(cls, p: Floats, d: Design) -> tuple[float, Floats]:
+        """Σ weight · LL and Σ weight · ∂LL/∂log θ. Weights are accumulated per distinct x and
+        pair (bincount) first, so digamma and the logs run on distinct values only."""
         r, alpha, a, b = p
-        _, alive, dead = BetaGeoModel._parts(p, x, t_x, T)
-        w_dead = np.exp(dead - np.logaddexp(alive, dead))  # posterior P(dropped out)
-        w_alive = 1 - w_dead
-        ln_at, ln_atx = np.log(alpha + T), np.log(alpha + t_x)
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w_alive * ln_at - w_dead * ln_atx
-        d_alpha = r / alpha - (r + x) * (w_alive / (alpha + T) + w_dead / (alpha + t_x))
-        d_a = digamma(a + b) - digamma(a + b + x) + w_dead / a
-        d_b = (
-            digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b)
-            - w_dead / np.where(x > 0, b + x - 1, 1.0)
-        )  # fmt: skip
-        return np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+        head, alive, dead = cls._parts(p, d)
+        ll = dot(d.weight, head + np.logaddexp(alive, dead))
+        w_dead = d.weight * expit(dead - alive)  # weight · P(dropped out | row)
+        wx, w_t, w_T = d.weight_x, d.per_xt(w_dead), d.per_xT(d.weight - w_dead)
+        xl, xT, T, xt, t = d.x_levels, d.xT_x, d.xT_T, d.xt_x, d.xt_t
+        repeat = xt > 0
+        d_r = dot(wx, digamma(r + xl) - digamma(r) + np.log(alpha))
+        d_r -= dot(w_T, np.log(alpha + T)) + dot(w_t, np.log(alpha + t))
+        d_alpha = r / alpha * wx.sum() - dot(w_T, (r + xT) / (alpha + T))
+        d_alpha -= dot(w_t, (r + xt) / (alpha + t))
+        d_a = dot(wx, digamma(a + b) - digamma(a + b + xl)) + w_t.sum() / a
+        d_b = dot(wx, digamma(b + xl) - digamma(a + b + xl) - digamma(b) + digamma(a + b))
+        d_b -= dot(w_t[repeat], 1 / (b + xt[repeat] - 1))
+        return ll, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
     def _initial(self, summary: CustomerSummary) -> Floats:
         return np.array([1.0, max(float(np.mean(summary.T)), 1e-3), 1.0, 1.0])
-
-    def expected_probability_alive(self, summary: CustomerSummary) -> Floats:
-        """P(alive at T | x, t_x, T) = 1 / (1 + 1{x>0} a/(b+x−1) ((α+T)/(α+t_x))^(r+x)).
-
-        FHL (2005), equation 11 (written as exp(alive − logaddexp(alive, dead)) here).
-        """
-        p = self._p()
-
-        def fn(x: Floats, tx: Floats, T: Floats) -> Floats:
-            _, alive, dead = self._parts(p, x, tx, T)
-            return np.exp(alive - np.logaddexp(alive, dead))
-
-        return self._per_customer(summary, fn)
 
     def expected_purchases(self, summary: CustomerSummary, t: float) -> Floats:
         """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] (FHL 2005, equation 10).
 
             (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]
             / (1 + 1{x>0} a/(b+x−1) ((α+T)/(α+t_x))^(r+x))
+
+        The denominator is 1/P(alive), taken from the likelihood terms.
         """
         r, alpha, a, b = p = self._p()
 
-        def fn(x: Floats, tx: Floats, T: Floats) -> Floats:
-            _, alive, dead = self._parts(p, x, tx, T)
+        def fn(d: Design) -> Floats:
+            _, alive, dead = self._parts(p, d)
             p_alive = np.exp(alive - np.logaddexp(alive, dead))
-            z = t / (alpha + T + t)
+            x, T = d.x, d.T
             log_ratio = (r + x) * np.log((alpha + T) / (alpha + T + t))
-            bracket = 1 - np.exp(log_ratio) * hyp2f1(r + x, b + x, a + b + x - 1, z)
-            return (a + b + x - 1) / (a - 1) * bracket * p_alive
+            hyp = hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+            return (a + b + x - 1) / (a - 1) * (1 - np.exp(log_ratio) * hyp) * p_alive
 
         return self._per_customer(summary, fn)
 
@@ -119,5 +109,5 @@ class BetaGeoModel(TransactionModel):
         λ | alive ~ Gamma(r+x, α+T), so t_q = (α+T)((1−q)^(−1/(r+x)) − 1)."""
         r, alpha, _, _ = self._p()
         return self._per_customer(
-            summary, lambda x, tx, T: (alpha + T) * np.expm1(-np.log1p(-quantile) / (r + x))
+            summary, lambda d: (alpha + d.T) * np.expm1(-np.log1p(-quantile) / (r + d.x))
         )

@@ -21,17 +21,20 @@ p=6.25, q=3.74, γ=15.44.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
 from scipy.special import digamma, gammaln
 
 from kizuna.clv.data import CustomerSummary, Floats
-from kizuna.clv.models.base import (
+from kizuna.clv.models.fitting import (
     ClvFitError,
     FitOptions,
     FitResult,
+    Memo,
     NotFitted,
+    dot,
     hessian,
     minimise,
     standard_errors,
@@ -59,13 +62,24 @@ class GammaGammaModel:
         )  # fmt: skip
 
     @staticmethod
-    def _loglik_grad(params: Floats, x: Floats, m: Floats) -> Floats:
+    def _loglik_and_grad(params: Floats, st: _Stats) -> tuple[float, Floats]:
+        """Σ LL and Σ ∂LL/∂log θ from sufficient statistics: only ln(x z̄ + γ) and its
+        reciprocal need a pass over customers; gammaln and digamma run on distinct x."""
         p, q, v = params
-        px = p * x
-        d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - np.log(x * m + v))
-        d_q = digamma(px + q) - digamma(q) + np.log(v) - np.log(x * m + v)
-        d_v = q / v - (px + q) / (x * m + v)
-        return np.stack([d_p * p, d_q * q, d_v * v])
+        px = p * st.x_levels
+        log_xmv = np.log(st.xm + v)
+        ll = (
+            dot(st.count, gammaln(px + q) - gammaln(px)) - st.n * (gammaln(q) - q * np.log(v))
+            + p * (st.sum_x_log_m + st.sum_x_log_x) - st.sum_log_m
+            - p * dot(st.x, log_xmv) - q * float(np.add.reduce(log_xmv))
+        )  # fmt: skip
+        psi_pq = digamma(px + q)
+        d_p = dot(st.count * st.x_levels, psi_pq - digamma(px))
+        d_p += st.sum_x_log_m + st.sum_x_log_x - dot(st.x, log_xmv)
+        d_q = dot(st.count, psi_pq) - st.n * (digamma(q) - np.log(v))
+        d_q -= float(np.add.reduce(log_xmv))
+        d_v = st.n * q / v - dot(p * st.x + q, 1 / (st.xm + v))
+        return ll, np.array([d_p * p, d_q * q, d_v * v])
 
     def fit(self, summary: CustomerSummary) -> Self:
         """Maximum-likelihood p, q, γ from the repeat buyers' average spend."""
@@ -80,15 +94,15 @@ class GammaGammaModel:
                 field="monetary",
             )
         n = float(len(x))
+        st = _Stats.of(x, m)
 
-        def fun(theta: Floats) -> float:
+        def fun_grad(theta: Floats) -> tuple[float, Floats]:
             with np.errstate(all="ignore"):
-                ll = float(self._loglik(np.exp(theta), x, m).sum())
-            return -ll / n if np.isfinite(ll) else np.inf
+                ll, g = self._loglik_and_grad(np.exp(theta), st)
+            return (-ll / n if np.isfinite(ll) else np.inf), -g / n
 
-        def grad(theta: Floats) -> Floats:
-            with np.errstate(all="ignore"):
-                return -self._loglik_grad(np.exp(theta), x, m).sum(axis=1) / n
+        memo = Memo(fun_grad)
+        fun, grad = memo.fun, memo.grad
 
         start = {"p": 1.0, "q": 2.0, "v": float(np.mean(m))} | dict(self.options.initial or {})
         theta0 = np.log([start[k] for k in self.param_names])
@@ -133,7 +147,9 @@ class GammaGammaModel:
 
     def with_params(self, *, p: float, q: float, v: float) -> Self:
         """This model with the given parameters (no fit)."""
-        self._result = FitResult(self.name, {"p": p, "q": q, "v": v}, {}, float("nan"), 0, 0, 0, 0.0)
+        self._result = FitResult(
+            self.name, {"p": p, "q": q, "v": v}, {}, float("nan"), 0, 0, 0, 0.0
+        )
         return self
 
     def log_likelihood(self, summary: CustomerSummary) -> float:
@@ -154,6 +170,27 @@ class GammaGammaModel:
         """Mean spend per purchase across all customers, pγ/(q − 1)."""
         p, q, v = (self.params[k] for k in self.param_names)
         return p * v / (q - 1)
+
+
+@dataclass(frozen=True)
+class _Stats:
+    """What the Gamma-Gamma likelihood needs of the repeat buyers' (x, z̄)."""
+
+    x: Floats
+    xm: Floats
+    x_levels: Floats
+    count: Floats
+    n: float
+    sum_x_log_m: float
+    sum_x_log_x: float
+    sum_log_m: float
+
+    @classmethod
+    def of(cls, x: Floats, m: Floats) -> _Stats:
+        levels, count = np.unique(x, return_counts=True)
+        log_m = np.log(m)
+        return cls(x, x * m, levels, count.astype(np.float64), float(len(x)), dot(x, log_m),
+                   dot(x, np.log(x)), float(log_m.sum()))  # fmt: skip
 
 
 def _monetary(summary: CustomerSummary) -> Floats:

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from kizuna.clv.data import CustomerSummary, Floats
-from kizuna.clv.models.base import finite
+from kizuna.clv.models.fitting import finite
 from kizuna.kit.errors import ValidationFailed
 
 DAYS_PER_YEAR = 365.25

@@ -16,7 +16,8 @@ with b = s+1 when α ≥ β and b = r+x when α < β (so that the argument is in
 taken through Euler's transformation, ₂F₁(A, b; A+1; z) = (1−z)^(1−b) ₂F₁(1, A+1−b; A+1; z), whose
 series has positive terms bounded by 1/(1−z), so its logarithm never overflows; the difference
 F(t_x) − F(T) is formed as u + log1p(−e^(v−u)). On CDNOW (weeks) the published estimates are
-r=0.553, α=10.578, s=0.606, β=11.669 (LL ≈ −9595.0).
+r=0.553, α=10.578, s=0.606, β=11.669 (LL ≈ −9595.0). P(alive) (note 009, equation 18) is the
+alive term's share of L, from the base class.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import numpy as np
 from scipy.special import gammaln, hyp2f1
 
 from kizuna.clv.data import CustomerSummary, Floats
-from kizuna.clv.models.base import TransactionModel, finite
+from kizuna.clv.models.base import TransactionModel
+from kizuna.clv.models.fitting import Design, finite
 
 
 def _log_f(rsf: Floats, b: Floats, gap: float, top: float, y: Floats) -> Floats:
@@ -43,41 +45,26 @@ class ParetoNBDModel(TransactionModel):
     name: ClassVar[str] = "pnbd"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
 
-    @staticmethod
-    def _parts(p: Floats, x: Floats, t_x: Floats, T: Floats) -> tuple[Floats, Floats, Floats]:
+    @classmethod
+    def _parts(cls, p: Floats, d: Design) -> tuple[Floats, Floats, Floats]:
         r, alpha, s, beta = p
-        head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        rsf = r + s + x
+        xl = d.x_levels
+        head = gammaln(r + xl) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        alive = -(r + d.xT_x) * np.log(alpha + d.xT_T) - s * np.log(beta + d.xT_T)
         if alpha >= beta:
-            b, gap, top = s + 1 + 0 * x, alpha - beta, alpha
+            gap, top, shape_of = alpha - beta, alpha, lambda x: s + 1 + 0 * x
         else:
-            b, gap, top = r + x, beta - alpha, beta
-        u = _log_f(rsf, b, gap, top, t_x)
-        v = _log_f(rsf, b, gap, top, T)
+            gap, top, shape_of = beta - alpha, beta, lambda x: r + x
+        u = _log_f(r + s + d.xt_x, shape_of(d.xt_x), gap, top, d.xt_t)[d.i_xt]
+        v = _log_f(r + s + d.xT_x, shape_of(d.xT_x), gap, top, d.xT_T)[d.i_xT]
         with np.errstate(divide="ignore", invalid="ignore"):
             log_a0 = np.where(v < u, u + np.log1p(-np.exp(v - u)), -np.inf)
-        dead = np.log(s) - np.log(rsf) + log_a0
-        return head, alive, dead
-
-    @staticmethod
-    def _loglik(p: Floats, x: Floats, t_x: Floats, T: Floats) -> Floats:
-        head, alive, dead = ParetoNBDModel._parts(p, x, t_x, T)
-        return head + np.logaddexp(alive, dead)
+        dead = (np.log(s) - np.log(r + s + xl))[d.ix] + log_a0
+        return head[d.ix], alive[d.i_xT], dead
 
     def _initial(self, summary: CustomerSummary) -> Floats:
         scale = max(float(np.mean(summary.T)), 1e-3)
         return np.array([1.0, scale, 1.0, scale])
-
-    def expected_probability_alive(self, summary: CustomerSummary) -> Floats:
-        """P(alive at T | x, t_x, T) = 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A₀) (note 009, eq. 18)."""
-        p = self._p()
-
-        def fn(x: Floats, tx: Floats, T: Floats) -> Floats:
-            _, alive, dead = self._parts(p, x, tx, T)
-            return np.exp(alive - np.logaddexp(alive, dead))
-
-        return self._per_customer(summary, fn)
 
     def expected_purchases(self, summary: CustomerSummary, t: float) -> Floats:
         """E[Y(t) | x, t_x, T] (note 009, equation 21):
@@ -88,11 +75,11 @@ class ParetoNBDModel(TransactionModel):
         """
         r, alpha, s, beta = p = self._p()
 
-        def fn(x: Floats, tx: Floats, T: Floats) -> Floats:
-            _, alive, dead = self._parts(p, x, tx, T)
+        def fn(d: Design) -> Floats:
+            _, alive, dead = self._parts(p, d)
             p_alive = np.exp(alive - np.logaddexp(alive, dead))
-            life = (beta + T) * _one_minus_pow_over(s - 1, np.log1p(t / (beta + T)))
-            return (r + x) / (alpha + T) * life * p_alive
+            life = (beta + d.T) * _one_minus_pow_over(s - 1, np.log1p(t / (beta + d.T)))
+            return (r + d.x) / (alpha + d.T) * life * p_alive
 
         return self._per_customer(summary, fn)
 

@@ -66,7 +66,7 @@ def simulate_pnbd(
 def simulate_spend(
     params: Mapping[str, float], frequency: ArrayLike, *, rng: np.random.Generator | None = None
 ) -> Floats:
-    """Average spend of ``frequency`` purchases per customer under Gamma-Gamma(p, q, v); 0 if none."""
+    """Mean of ``frequency`` purchase values per customer under Gamma-Gamma(p, q, v); 0 if none."""
     rng = rng or np.random.default_rng()
     x = np.asarray(frequency, dtype=np.float64)
     nu = rng.gamma(params["q"], 1 / params["v"], len(x))
