@@ -143,21 +143,25 @@ def demo(
     as_json: JsonFlag = False,
 ) -> None:
     """Generate a realistic Japanese demo shop, load it, and serve the dashboard."""
-    from dataclasses import asdict
-
     from kizuna.demo.load import run_demo
     from kizuna.web.progress import terminal_progress
 
     with terminal_progress(not as_json) as progress:
         report = run_demo(_sessions(), customers=customers, seed=seed, progress=progress)
-    _emit(asdict(report), as_json, _demo_summary(asdict(report)))
+    _emit(report.to_dict(), as_json, _demo_summary(report.to_dict()))
     if serve_after:
         serve(host="127.0.0.1", port=port)
 
 
 def _demo_summary(data: dict[str, Any]) -> str:
-    counts = ", ".join(f"{k} {v:,}" for k, v in data.items() if isinstance(v, int))
-    return f"demo shop loaded: {counts}"
+    lines = [
+        f"demo shop (seed {data['seed']}, today {data['today']}): {data['customers']:,} people"
+    ]
+    for name, c in data["records"].items():
+        lines.append(f"  {name}: {c['inserted']:,} inserted, {c['updated']:,} updated, "
+                     f"{c['unchanged']:,} unchanged")  # fmt: skip
+    lines.append(f"  {sum(data['seconds'].values()):.1f} s")
+    return "\n".join(lines)
 
 
 @users_app.command("create")

@@ -64,7 +64,7 @@ def upsert_products(session: Session, items: Sequence[ProductIn]) -> WriteCounts
             brands.get(item.brand_code or ""),
             item.price,
             item.currency,
-            item.launch_date,
+            bulk.day(item.launch_date),
             item.stock_status,
             item.fingerprint(),
         )
@@ -74,10 +74,7 @@ def upsert_products(session: Session, items: Sequence[ProductIn]) -> WriteCounts
             rows_changed.append((*row[1:], stamp, sku))
     counts.inserted, counts.updated = len(rows_new), len(rows_changed)
     counts.unchanged += len(latest) - len(rows_new) - len(rows_changed)
-    bulk.executemany(
-        f"INSERT INTO products ({', '.join(_COLUMNS)}) VALUES ({bulk.marks(len(_COLUMNS))})",
-        rows_new,
-    )
+    bulk.insert("products", _COLUMNS, rows_new)
     sets = ", ".join(f"{col} = ?" for col in _COLUMNS[1:-2]) + ", updated_at = ?"
     bulk.executemany(f"UPDATE products SET {sets} WHERE sku = ?", rows_changed)
     return counts
@@ -89,13 +86,12 @@ def ensure_skus(session: Session, names: dict[str, str], currency: str = "JPY") 
     known = bulk.fetch_map("products", "sku", list(names))
     stamp = bulk_time_now(session)
     missing = [
-        (sku, name, currency, stamp, stamp) for sku, name in names.items() if sku not in known
+        (sku, name, 0, currency, "in_stock", stamp, stamp)
+        for sku, name in names.items()
+        if sku not in known
     ]
-    bulk.executemany(
-        "INSERT INTO products (sku, name, price, currency, stock_status, created_at, updated_at) "
-        "VALUES (?, ?, 0, ?, 'in_stock', ?, ?)",
-        missing,
-    )
+    columns = ("sku", "name", "price", "currency", "stock_status", "created_at", "updated_at")
+    bulk.insert("products", columns, missing)
     return len(missing)
 
 

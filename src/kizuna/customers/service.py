@@ -32,7 +32,7 @@ _CUSTOMER_COLUMNS = (
 def _row(bulk: Bulk, item: CustomerIn, stamp: datetime) -> tuple:
     return (
         item.external_id, item.is_member, item.family_name, item.given_name, item.family_kana,
-        item.given_kana, item.birth_date, item.gender, item.prefecture, item.postal_code,
+        item.given_kana, bulk.day(item.birth_date), item.gender, item.prefecture, item.postal_code,
         item.country, item.occupation, bulk.time(item.registered_at), item.registration_channel,
         item.marketing_status, bulk.json(item.attributes), item.fingerprint(),
         bulk.time(stamp), bulk.time(stamp),
@@ -111,7 +111,9 @@ def check_identities(session: Session, items: Sequence[CustomerIn]) -> dict[str,
     return problems
 
 
-def upsert_customers(session: Session, items: Sequence[CustomerIn]) -> WriteCounts:
+def upsert_customers(
+    session: Session, items: Sequence[CustomerIn], source: str = "import"
+) -> WriteCounts:
     """Insert new customers, update changed ones, leave identical ones; identities and consent too.
 
     Callers check identity conflicts first (``check_identities``); later duplicates of the same
@@ -125,11 +127,7 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn]) -> WriteCoun
     changed = [i for k, i in latest.items() if k in existing and existing[k][1] != i.fingerprint()]
     counts.inserted, counts.updated = len(new), len(changed)
     counts.unchanged += len(latest) - len(new) - len(changed)
-    marks = bulk.marks(len(_CUSTOMER_COLUMNS))
-    bulk.executemany(
-        f"INSERT INTO customers ({', '.join(_CUSTOMER_COLUMNS)}) VALUES ({marks})",
-        (_row(bulk, item, stamp) for item in new),
-    )
+    bulk.insert("customers", _CUSTOMER_COLUMNS, (_row(bulk, item, stamp) for item in new))
     assignments = ", ".join(f"{col} = ?" for col in _CUSTOMER_COLUMNS[1:-2]) + ", updated_at = ?"
     bulk.executemany(
         f"UPDATE customers SET {assignments} WHERE external_id = ?",
@@ -141,9 +139,7 @@ def upsert_customers(session: Session, items: Sequence[CustomerIn]) -> WriteCoun
         _add_identities(
             bulk, [(ids[i.external_id], k, v) for i in touched for k, v in i.identities]
         )
-        _record_consents(
-            session, [(ids[i.external_id], i) for i in touched if i.consents], "import"
-        )
+        _record_consents(session, [(ids[i.external_id], i) for i in touched if i.consents], source)
     return counts
 
 
@@ -170,9 +166,34 @@ def current_consents(session: Session, customer_id: int) -> dict[str, ConsentCha
 
 
 def _record_consents(session: Session, items: list[tuple[int, CustomerIn]], source: str) -> None:
+    """Append a consent change per (customer, channel) whose latest state differs, in bulk."""
+    if not items:
+        return
+    bulk = Bulk(session)
+    latest = _latest_consents(bulk, sorted({customer_id for customer_id, _ in items}))
+    stamp = bulk.time(now())
+    rows = []
     for customer_id, item in items:
         for channel, granted in item.consents:
-            do_set_consent(session, customer_id, channel, granted, source=source)
+            if latest.get((customer_id, channel)) != granted:
+                latest[(customer_id, channel)] = granted
+                rows.append((customer_id, channel, granted, source, stamp))
+    bulk.insert(
+        "consent_changes", ("customer_id", "channel", "granted", "source", "changed_at"), rows
+    )
+
+
+def _latest_consents(bulk: Bulk, customer_ids: list[int]) -> dict[tuple[int, str], bool]:
+    """``{(customer_id, channel): granted}``: the latest consent state of these customers."""
+    latest: dict[tuple[int, str], bool] = {}
+    for part in chunks(customer_ids, 5000):
+        text = (
+            "SELECT customer_id, channel, granted FROM consent_changes WHERE customer_id IN "
+            f"({bulk.marks(len(part))}) ORDER BY changed_at, id"
+        )
+        for customer_id, channel, granted in bulk.conn.exec_driver_sql(bulk.sql(text), tuple(part)):
+            latest[(customer_id, channel)] = bool(granted)
+    return latest
 
 
 def do_set_consent(

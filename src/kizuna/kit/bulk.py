@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -47,8 +47,14 @@ class Bulk:
         if moment is None:
             return None
         if self.dialect == "sqlite":
-            return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         return moment
+
+    def day(self, value: date | None) -> Any:
+        """A date as the dialect stores it (SQLite: ISO text, without the deprecated adapter)."""
+        if value is None or self.dialect != "sqlite":
+            return value
+        return value.isoformat()
 
     def json(self, value: Any) -> Any:
         """A JSON document as a parameter."""
@@ -57,6 +63,26 @@ class Bulk:
     def json_mark(self) -> str:
         """Placeholder for a JSON column (PostgreSQL needs a cast from text)."""
         return "?" if self.dialect == "sqlite" else "CAST(? AS JSONB)"
+
+    def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert many new rows: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite.
+
+        COPY is about ten times faster than row-by-row inserts on PostgreSQL; it cannot skip
+        conflicts, so callers pass only rows they know are new (the services look them up first).
+        """
+        rows = list(rows)
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.dialect != "postgresql":
+            self.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({self.marks(len(columns))})", rows
+            )
+            return
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def executemany(self, text: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""

@@ -91,10 +91,7 @@ def store_subscriptions(session: Session, items: Sequence[SubscriptionIn]) -> Wr
             rows_changed.append((*row, key))
     counts.inserted, counts.updated = len(rows_new), len(rows_changed)
     counts.unchanged += len(latest) - len(rows_new) - len(rows_changed)
-    bulk.executemany(
-        f"INSERT INTO subscriptions (subscription_number, {columns}) VALUES ({bulk.marks(8)})",
-        rows_new,
-    )
+    bulk.insert("subscriptions", ("subscription_number", *columns.split(", ")), rows_new)
     sets = ", ".join(f"{column} = ?" for column in columns.split(", "))
     bulk.executemany(f"UPDATE subscriptions SET {sets} WHERE subscription_number = ?", rows_changed)
     _link_orders(bulk, latest)
@@ -153,11 +150,8 @@ def store_shipments(session: Session, items: Sequence[ShipmentIn]) -> WriteCount
     counts.inserted = len(rows_new)
     counts.updated = len(touched) - len(rows_new)
     counts.unchanged += len(latest) - len(touched)
-    bulk.executemany(
-        "INSERT INTO shipments (carrier, tracking_number, order_id, status, shipped_at, "
-        f"delivered_at) VALUES ({bulk.marks(6)})",
-        rows_new,
-    )
+    shipment_columns = ("carrier", "tracking_number", "order_id", "status", "shipped_at")
+    bulk.insert("shipments", (*shipment_columns, "delivered_at"), rows_new)
     bulk.executemany(
         "UPDATE shipments SET order_id = ?, status = ?, shipped_at = ?, delivered_at = ? "
         "WHERE carrier = ? AND tracking_number = ?",

@@ -91,7 +91,8 @@ def store_orders(session: Session, orders: Sequence[OrderIn]) -> WriteCounts:
     latest = {order.order_number: order for order in orders}
     counts.unchanged += len(orders) - len(latest)
     existing = bulk.fetch_map("orders", "order_number", list(latest), "id, content_hash")
-    todo = [o for k, o in latest.items() if k not in existing or existing[k][1] != o.fingerprint()]
+    prints = {number: order.fingerprint() for number, order in latest.items()}
+    todo = [o for k, o in latest.items() if k not in existing or existing[k][1] != prints[k]]
     counts.unchanged += len(latest) - len(todo)
     if not todo:
         return counts
@@ -101,15 +102,14 @@ def store_orders(session: Session, orders: Sequence[OrderIn]) -> WriteCounts:
     stamp = bulk.time(now())
     rows_new, rows_changed, replaced = [], [], []
     for order, customer_id in zip(todo, customer_ids, strict=True):
-        row = _order_row(bulk, order, customer_id, stamp)
+        row = _order_row(bulk, order, customer_id, prints[order.order_number], stamp)
         if order.order_number in existing:
             replaced.append(existing[order.order_number][0])
             rows_changed.append((*row[1:-2], stamp, order.order_number))
         else:
             rows_new.append(row)
     counts.inserted, counts.updated = len(rows_new), len(rows_changed)
-    marks = bulk.marks(len(_ORDER_COLUMNS))
-    bulk.executemany(f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({marks})", rows_new)
+    bulk.insert("orders", _ORDER_COLUMNS, rows_new)
     sets = ", ".join(f"{col} = ?" for col in _ORDER_COLUMNS[1:-2]) + ", updated_at = ?"
     bulk.executemany(f"UPDATE orders SET {sets} WHERE order_number = ?", rows_changed)
     bulk.executemany("DELETE FROM order_lines WHERE order_id = ?", [(i,) for i in replaced])
@@ -118,12 +118,14 @@ def store_orders(session: Session, orders: Sequence[OrderIn]) -> WriteCounts:
     return counts
 
 
-def _order_row(bulk: Bulk, order: OrderIn, customer_id: int | None, stamp: Any) -> tuple:
+def _order_row(
+    bulk: Bulk, order: OrderIn, customer_id: int | None, fingerprint: str, stamp: Any
+) -> tuple:
     return (
         order.order_number, order.idempotency_key, customer_id, order.guest_email,
         order.guest_phone, order.channel, order.status, order.currency, bulk.time(order.placed_at),
         order.subtotal, order.discount, order.shipping_fee, order.points_used, order.total,
-        order.fingerprint(), stamp, stamp,
+        fingerprint, stamp, stamp,
     )  # fmt: skip
 
 
@@ -131,21 +133,21 @@ def _insert_lines(
     bulk: Bulk, table: str, parent: str, groups: list[tuple[int, tuple[LineIn, ...]]]
 ) -> None:
     if table == "order_lines":
-        columns = "order_id, line_no, sku, description, quantity, unit_price, discount, amount"
+        columns = ("order_id", "line_no", "sku", "description", "quantity", "unit_price",
+                   "discount", "amount")  # fmt: skip
         rows: list[tuple] = [
             (pid, n, ln.sku, ln.description, ln.quantity, ln.unit_price, ln.discount, ln.amount)
             for pid, lines in groups
             for n, ln in enumerate(lines, start=1)
         ]
     else:
-        columns = f"{parent}, line_no, sku, quantity, amount"
+        columns = (parent, "line_no", "sku", "quantity", "amount")
         rows = [
             (pid, n, ln.sku, ln.quantity, ln.amount)
             for pid, lines in groups
             for n, ln in enumerate(lines, start=1)
         ]
-    width = len(columns.split(","))
-    bulk.executemany(f"INSERT INTO {table} ({columns}) VALUES ({bulk.marks(width)})", rows)
+    bulk.insert(table, columns, rows)
 
 
 def store_returns(session: Session, returns: Sequence[ReturnIn]) -> WriteCounts:
@@ -159,9 +161,18 @@ def store_returns(session: Session, returns: Sequence[ReturnIn]) -> WriteCounts:
     if not todo:
         return counts
     customer_ids = resolve_customers(session, todo)
-    order_ids = bulk.fetch_map(
-        "orders", "order_number", [r.order_number for r in todo if r.order_number]
+    orders = bulk.fetch_map(
+        "orders",
+        "order_number",
+        [r.order_number for r in todo if r.order_number],
+        "id, customer_id",
     )
+    order_ids = {number: order_id for number, (order_id, _) in orders.items()}
+    # a return without a customer of its own belongs to whoever the returned order belongs to
+    customer_ids = [
+        cid if cid is not None or not r.order_number else orders.get(r.order_number, (0, None))[1]
+        for r, cid in zip(todo, customer_ids, strict=True)
+    ]
     # A changed return is updated in place (its id is kept: merges and later ledgers refer to it).
     replaced = [existing[r.return_number][0] for r in todo if r.return_number in existing]
     counts.updated, counts.inserted = len(replaced), len(todo) - len(replaced)
@@ -171,9 +182,7 @@ def store_returns(session: Session, returns: Sequence[ReturnIn]) -> WriteCounts:
          r.currency, r.amount, r.fingerprint(), stamp)
         for r, cid in zip(todo, customer_ids, strict=True)
     ]  # fmt: skip
-    marks = bulk.marks(len(_RETURN_COLUMNS))
-    bulk.executemany(f"INSERT INTO returns ({', '.join(_RETURN_COLUMNS)}) VALUES ({marks})",
-                     [row for row in rows if row[0] not in existing])  # fmt: skip
+    bulk.insert("returns", _RETURN_COLUMNS, [row for row in rows if row[0] not in existing])
     sets = ", ".join(f"{col} = ?" for col in _RETURN_COLUMNS[1:-1])
     bulk.executemany(f"UPDATE returns SET {sets} WHERE return_number = ?",
                      [(*row[1:-1], row[0]) for row in rows if row[0] in existing])  # fmt: skip

@@ -1,4 +1,4 @@
-"""A progress bar for long imports, on a terminal only (rich)."""
+"""A progress bar for long imports and the demo load, on a terminal only (rich)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from contextlib import contextmanager
 
 from rich.progress import (
     BarColumn,
-    DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
 )
+
+LABELS = {"read": "reading file (bytes)", "store": "storing records"}
 
 
 @contextmanager
@@ -22,20 +24,13 @@ def terminal_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int]
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as bar:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeRemainingColumn(), transient=True) as bar:
         tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(
-                    {"read": "reading", "store": "storing"}.get(stage, stage), total=total
-                )
+                tasks[stage] = bar.add_task(LABELS.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
         yield update

@@ -47,6 +47,8 @@ class TransactionModel:
 
     name: ClassVar[str]
     param_names: ClassVar[tuple[str, ...]]
+    analytic_gradient: ClassVar[bool] = False
+    """True when the subclass implements ``_loglik_and_grad``."""
 
     def __init__(self, options: FitOptions | None = None) -> None:
         self.options = options or FitOptions()
@@ -92,8 +94,7 @@ class TransactionModel:
 
         fun: Callable[[Floats], float] = objective
         grad: Callable[[Floats], Floats] | None = None
-        probe = Design.build(np.ones(1), np.ones(1), np.ones(1))
-        if self._loglik_and_grad(np.ones(len(self.param_names)), probe) is not None:
+        if self.analytic_gradient:
 
             def fun_grad(theta: Floats) -> tuple[float, Floats]:
                 with np.errstate(all="ignore"):

@@ -32,6 +32,7 @@ class BetaGeoModel(TransactionModel):
 
     name: ClassVar[str] = "bgnbd"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    analytic_gradient: ClassVar[bool] = True
 
     @classmethod
     def _parts(cls, p: Floats, d: Design) -> tuple[Floats, Floats, Floats]:

@@ -31,7 +31,7 @@ def upsert_customer(external_id: str, body: CustomerBody, session: SessionDep) -
     taken = check_identities(session, [item])
     if taken:
         raise taken[external_id]
-    counts = upsert_customers(session, [item])
+    counts = upsert_customers(session, [item], source="api")
     result = "inserted" if counts.inserted else "updated" if counts.updated else "unchanged"
     profile = customer_profile(session, _id_of(session, external_id)).to_dict()
     return {"result": result, "customer": profile}

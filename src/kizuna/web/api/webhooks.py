@@ -45,6 +45,6 @@ def receive(source: str, body: WebhookBody, session: SessionDep) -> dict[str, An
     taken = check_identities(session, [item])
     if taken:
         raise taken[item.external_id]
-    counts = upsert_customers(session, [item])
+    counts = upsert_customers(session, [item], source=f"webhook:{source}")
     result = "inserted" if counts.inserted else "updated" if counts.updated else "unchanged"
     return {"topic": body.topic, "result": result, "customer_id": external_id}
