@@ -32,6 +32,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="apikeys")
 app.add_typer(customers_app, name="customers")
+clv_app = typer.Typer(
+    help="Predicted lifetime value and churn risk (BTYD models).", no_args_is_help=True
+)
+app.add_typer(clv_app, name="clv")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -302,6 +306,68 @@ def customers_flag(
         )
         data = {"id": customer.id, "is_problem": customer.is_problem}
     _emit(data, as_json, f"customer #{customer_id}: problem={customer.is_problem}")
+
+
+@clv_app.command("fit")
+def clv_fit(
+    model: Annotated[str, typer.Option(help="bgnbd, pnbd (purchases) or gg (spend)")] = "bgnbd",
+    calibration_end: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD; default: a quarter of the history is held out")
+    ] = None,
+    time_unit: Annotated[str, typer.Option(help="day or week")] = "week",
+    as_json: JsonFlag = False,
+) -> None:
+    """Fit a model on the shop's history with a holdout backtest; store the fit."""
+    from datetime import date
+
+    from kizuna.clv.service import fit_model
+
+    if model not in ("bgnbd", "pnbd", "gg") or time_unit not in ("day", "week"):
+        _fail(
+            KizunaError("use --model bgnbd|pnbd|gg and --time-unit day|week", field="model"),
+            as_json,
+        )
+    cal = date.fromisoformat(calibration_end) if calibration_end else None
+    zone = get_settings().shop_timezone
+    with session_scope(_sessions()) as session:
+        outcome = fit_model(session, model, cal, time_unit, zone)  # type: ignore[arg-type]
+    data = outcome.to_dict()
+    params = ", ".join(
+        f"{k}={v:.4g} (±{outcome.standard_errors.get(k, 0):.2g})" for k, v in outcome.params.items()
+    )
+    error = outcome.holdout_error_pct
+    text = (
+        f"{model}: {params}\nlog-likelihood {outcome.log_likelihood:,.2f} over "
+        f"{outcome.customers:,} customers (data to {outcome.data_end})\n"
+        f"holdout after {outcome.calibration_end}: error "
+        + (f"{error:+.1f}%" if error is not None else "n/a")
+    )
+    if not as_json:
+        data.pop("report")
+    _emit(data, as_json, text)
+
+
+@clv_app.command("predict")
+def clv_predict(
+    horizon: Annotated[int, typer.Option(help="Days ahead for purchases and CLV")] = 365,
+    discount_rate: Annotated[float, typer.Option(help="Annual discount rate")] = 0.1,
+    margin: Annotated[float, typer.Option(help="Gross margin applied to spend")] = 1.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score every customer (P(alive), purchases, CLV, churn risk, next order) and store it."""
+    from kizuna.clv.service import predict
+
+    zone = get_settings().shop_timezone
+    with session_scope(_sessions()) as session:
+        data = predict(
+            session, horizon, annual_discount_rate=discount_rate, margin=margin, zone=zone
+        )
+    text = (
+        f"{data['customers']:,} customers scored with {data['purchase_model']} + "
+        f"{data['spend_model']} over {horizon} days: mean CLV {data['mean_clv']:,.0f}, "
+        f"median P(alive) {data['median_p_alive']:.2f}, {data['at_risk']:,} at risk"
+    )
+    _emit(data, as_json, text)
 
 
 def main() -> None:

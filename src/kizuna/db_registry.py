@@ -2,6 +2,7 @@
 
 from kizuna.accounts import models as account_models
 from kizuna.catalog import models as catalog_models
+from kizuna.clv import store as clv_store
 from kizuna.customers import models as customer_models
 from kizuna.events import models as event_models
 from kizuna.kit.db import Base
@@ -11,6 +12,7 @@ __all__ = [
     "Base",
     "account_models",
     "catalog_models",
+    "clv_store",
     "customer_models",
     "event_models",
     "order_models",

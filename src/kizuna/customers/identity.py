@@ -7,7 +7,7 @@ ids into the audit row, so that ``do_unmerge`` can move exactly those rows back.
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData, Table, select, update
+from sqlalchemy import MetaData, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from kizuna.customers.errors import MergeRefused
@@ -50,15 +50,26 @@ def reflected_tables(session: Session) -> MetaData:
     return _REFLECTED[key]
 
 
-def customer_tables(session: Session) -> list[Table]:
-    """Every table other than customers itself with a ``customer_id`` pointing at customers."""
-    return [
-        table
-        for table in reflected_tables(session).sorted_tables
-        if table.name not in _NOT_MOVED
+def _points_at_customers(table: Table) -> bool:
+    return (
+        table.name not in _NOT_MOVED
         and "customer_id" in table.c
         and any(fk.column.table.name == "customers" for fk in table.c.customer_id.foreign_keys)
-    ]
+    )
+
+
+def customer_tables(session: Session) -> list[Table]:
+    """Tables of things that happened to a customer (rows with their own ``id`` and a
+    ``customer_id`` pointing at customers): moved on merge, listed in exports."""
+    tables = reflected_tables(session).sorted_tables
+    return [t for t in tables if _points_at_customers(t) and "id" in t.c]
+
+
+def customer_state_tables(session: Session) -> list[Table]:
+    """Tables keyed by the customer (derived per-customer state such as CLV predictions):
+    recomputed, so a merge drops the merged customer's row instead of moving it."""
+    tables = reflected_tables(session).sorted_tables
+    return [t for t in tables if _points_at_customers(t) and t.c.customer_id.primary_key]
 
 
 def do_merge(session: Session, survivor_id: int, merged_id: int, *, actor: str) -> CustomerAudit:
@@ -76,6 +87,8 @@ def do_merge(session: Session, survivor_id: int, merged_id: int, *, actor: str) 
                 update(table).where(table.c.id.in_(ids)).values(customer_id=survivor_id)
             )
             moved[table.name] = ids
+    for table in customer_state_tables(session):
+        session.execute(delete(table).where(table.c.customer_id == merged_id))
     merged.merged_into_id = survivor_id
     audit = CustomerAudit(
         customer_id=survivor_id,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
-from kizuna.customers.identity import customer_tables, reflected_tables
+from kizuna.customers.identity import customer_state_tables, customer_tables, reflected_tables
 from kizuna.customers.models import Customer, CustomerAudit, Identity
 from kizuna.customers.service import get_customer
 from kizuna.kit.clock import now
@@ -39,7 +39,8 @@ def _plain(value: Any) -> Any:
 def _rows(session: Session, table: Table, column: str, ids: list[int]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    result = session.execute(select(table).where(table.c[column].in_(ids)).order_by(table.c.id))
+    order = list(table.primary_key.columns)
+    result = session.execute(select(table).where(table.c[column].in_(ids)).order_by(*order))
     return [{k: _plain(v) for k, v in row._mapping.items()} for row in result]
 
 
@@ -71,6 +72,10 @@ def export_customer(session: Session, customer_id: int, *, actor: str) -> dict[s
         if rows:
             out[table.name] = rows
             _collect(session, table, rows, out, 1)
+    for table in customer_state_tables(session):
+        rows = _rows(session, table, "customer_id", [customer.id])
+        if rows:
+            out[table.name] = rows
     session.add(CustomerAudit(customer_id=customer.id, action="exported", actor=actor, detail={}))
     session.flush()
     out["exported_at"] = now().isoformat()

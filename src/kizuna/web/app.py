@@ -22,7 +22,7 @@ from kizuna.web.api import events as events_api
 from kizuna.web.api import orders as orders_api
 from kizuna.web.api import webhooks as webhooks_api
 from kizuna.web.deps import LoginRequired
-from kizuna.web.ui.pages import auth, customers, home
+from kizuna.web.ui.pages import auth, clv, customers, home
 from kizuna.web.ui.render import render_error
 
 STATIC = Path(__file__).parent / "ui" / "static"
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth.router,
         home.router,
         customers.router,
+        clv.router,
     ):
         app.include_router(router)
     _handle_errors(app)

@@ -82,3 +82,15 @@ class TestCustomerPages:
         assert len(export["order_lines"]) == 1
         timeline = app_client.get(f"/customers/{customer_id}.json").json()["timeline"]
         assert any(e["kind"] == "audit" and e["summary"] == "exported" for e in timeline)
+
+
+class TestClvPage:
+    def test_empty_state_and_roles(
+        self, app_client: TestClient, app_sessions: sessionmaker[Session]
+    ) -> None:
+        login(app_client, app_sessions, role="support")
+        assert app_client.get("/clv").status_code == 403
+        login(app_client, app_sessions, role="marketer")
+        assert "kizuna clv fit" in app_client.get("/clv").text
+        data = app_client.get("/clv.json").json()
+        assert data["fits"] == [] and data["predicted_customers"] == 0

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from kizuna.accounts.models import User
+from kizuna.clv.queries import customer_prediction
 from kizuna.customers.privacy import export_customer
 from kizuna.customers.queries import customer_profile, search_customers
 from kizuna.orders.queries import customer_order_totals
@@ -34,6 +35,7 @@ def customer(
     entries = [e.to_dict() for e in customer_timeline(session, customer_id)]
     return {
         "user": user,
+        "prediction": customer_prediction(session, customer_id),
         "customer": profile,
         **customer_order_totals(session, customer_id),
         "timeline": entries,

@@ -32,8 +32,61 @@
     canvas.dataset.rendered = "true";
   }
 
+  async function pageData(canvas) {
+    return (await fetch(canvas.dataset.json, { credentials: "same-origin" })).json();
+  }
+
+  async function clvTracking(canvas) {
+    const data = await pageData(canvas);
+    const fit = data.fits.find((f) => f.tracking);
+    if (!fit) return;
+    const tr = fit.tracking;
+    const calibration = tr.calibration_periods;
+    new Chart(canvas, {
+      type: "line",
+      data: {
+        labels: tr.period,
+        datasets: [
+          { label: canvas.dataset.labelActual, data: tr.actual_cumulative, borderColor: "#1f2430", pointRadius: 0 },
+          { label: canvas.dataset.labelPredicted, data: tr.predicted_cumulative, borderColor: "#b0413e",
+            borderDash: [6, 4], pointRadius: 0 },
+        ],
+      },
+      options: {
+        animation: false,
+        plugins: { tooltip: { mode: "index", intersect: false },
+          subtitle: { display: true, text: `${canvas.dataset.labelCalibration}: ${tr.time_unit} ${calibration}` } },
+        scales: { x: { ticks: { maxTicksLimit: 12 } } },
+      },
+    });
+    canvas.dataset.rendered = "true";
+  }
+
+  async function histogram(canvas, key, money) {
+    const data = await pageData(canvas);
+    const bins = data[key];
+    const currency = canvas.dataset.currency || "JPY";
+    const scale = Math.pow(10, minorDigits(currency));
+    const fmt = money ? yen(currency) : null;
+    const label = (b) => money ? `${fmt.format(b.low / scale)}–` : `${Math.round(b.low * 100)}–${Math.round(b.high * 100)}%`;
+    new Chart(canvas, {
+      type: "bar",
+      data: { labels: bins.map(label), datasets: [{ label: canvas.dataset.label, data: bins.map((b) => b.customers),
+        backgroundColor: "rgba(176,65,62,.75)" }] },
+      options: { animation: false, plugins: { legend: { display: false } } },
+    });
+    canvas.dataset.rendered = "true";
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    if (!window.Chart) return;
     const canvas = document.getElementById("sales-chart");
-    if (canvas && window.Chart) salesChart(canvas);
+    if (canvas) salesChart(canvas);
+    const tracking = document.getElementById("clv-tracking");
+    if (tracking) clvTracking(tracking);
+    const alive = document.getElementById("clv-alive");
+    if (alive) histogram(alive, "p_alive_histogram", false);
+    const values = document.getElementById("clv-values");
+    if (values) histogram(values, "clv_histogram", true);
   });
 })();
