@@ -107,7 +107,7 @@ def fit_model(
 def _backtest_purchases(
     model: str, summary: CustomerSummary, tx: Transactions, cal_end: date, last: date, unit: Any
 ) -> tuple[dict[str, Any], Any]:
-    calibrated = PURCHASE_MODELS[model]().fit(summary)
+    calibrated: Any = PURCHASE_MODELS[model]().fit(summary)
     tracking = repeat_tracking(
         tx.customer_ids, tx.days, calibration_end=cal_end, holdout_end=last, time_unit=unit
     )
@@ -194,8 +194,8 @@ def predict(
         tx.days,
         tx.amounts,
         calibration_end=tx.last_day(),
-        time_unit=purchase_fit.time_unit,
-    )  # type: ignore[arg-type]
+        time_unit="day" if purchase_fit.time_unit == "day" else "week",
+    )
     model = PURCHASE_MODELS[purchase_fit.model]().with_params(**purchase_fit.params)
     if spend_fit is not None:
         spend = GammaGammaModel().with_params(**spend_fit.params).expected_average_spend(summary)
@@ -206,11 +206,11 @@ def predict(
     return _prediction_summary(purchase_fit, spend_fit, summary, scores, horizon_days)
 
 
-def _average_order_value(summary: CustomerSummary) -> np.ndarray:
-    repeaters = summary.monetary[summary.frequency > 0]
-    return np.where(
-        summary.frequency > 0, summary.monetary, repeaters.mean() if len(repeaters) else 0.0
-    )
+def _average_order_value(summary: CustomerSummary) -> Any:
+    monetary = np.asarray(summary.monetary, dtype=float)
+    repeaters = monetary[summary.frequency > 0]
+    fallback = float(repeaters.mean()) if len(repeaters) else 0.0
+    return np.where(summary.frequency > 0, monetary, fallback)
 
 
 def _score(
@@ -258,7 +258,7 @@ def _replace_predictions(
             bulk.day(nd.astype(object)) if not np.isnat(nd) else None,
         )
         for cid, pa, ep, es, v, cr, nd in zip(
-            summary.customer_id,
+            np.asarray(summary.customer_id),
             scores["p_alive"],
             scores["expected_purchases"],
             scores["expected_spend"],

@@ -133,8 +133,10 @@ def _insert_lines(
     bulk: Bulk, table: str, parent: str, groups: list[tuple[int, tuple[LineIn, ...]]]
 ) -> None:
     if table == "order_lines":
-        columns = ("order_id", "line_no", "sku", "description", "quantity", "unit_price",
-                   "discount", "amount")  # fmt: skip
+        columns: tuple[str, ...] = (
+            "order_id", "line_no", "sku", "description", "quantity", "unit_price", "discount",
+            "amount",
+        )  # fmt: skip
         rows: list[tuple] = [
             (pid, n, ln.sku, ln.description, ln.quantity, ln.unit_price, ln.discount, ln.amount)
             for pid, lines in groups
