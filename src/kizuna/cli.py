@@ -133,7 +133,7 @@ def serve(
     from kizuna.web.app import create_app
 
     typer.echo(f"kizuna dashboard: http://{host}:{port}/  (API docs: /docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(warm_up=True), host=host, port=port, log_level="warning")
 
 
 @app.command("demo")

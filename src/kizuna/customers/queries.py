@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kizuna.customers.identity import normalise_identity
@@ -84,28 +84,44 @@ def _identity_matches(text: str) -> list[tuple[str, str]]:
 
 
 def search_customers(session: Session, query: str, limit: int = 50) -> list[CustomerCard]:
-    """Customers matching ``query``: an identity or id, or a name/kana prefix (姓, 姓 名, セイ)."""
+    """Customers matching ``query``: an identity or id, or a name/kana prefix (姓, 姓 名, セイ).
+
+    Each kind of match is its own indexed lookup (an OR of them makes the planners scan every
+    customer); the ids found are then read once, in kana order.
+    """
     text = jp.nfkc(query).strip()
     if not text:
         return []
-    conditions: list[Any] = [Customer.external_id == text]
+    ids: set[int] = set()
+    lookups: list[Any] = [select(Customer.id).where(Customer.external_id == text)]
     if text.isdigit():
-        conditions.append(Customer.id == int(text))
+        ids.add(int(text))
     for kind, value in _identity_matches(text):
-        owner = select(Identity.customer_id).where(Identity.kind == kind, Identity.value == value)
-        conditions.append(Customer.id.in_(owner))
+        lookups.append(
+            select(Identity.customer_id).where(Identity.kind == kind, Identity.value == value)
+        )
     family, _, given = text.replace("　", " ").partition(" ")
     kana = jp.to_katakana(family)
     if given:
-        conditions.append((Customer.family_name == family) & _prefix(Customer.given_name, given))
-        conditions.append(
-            (Customer.family_kana == kana) & _prefix(Customer.given_kana, jp.to_katakana(given))
+        name = (Customer.family_name == family) & _prefix(Customer.given_name, given)
+        reading = (Customer.family_kana == kana) & _prefix(
+            Customer.given_kana, jp.to_katakana(given)
         )
+        lookups += [select(Customer.id).where(name), select(Customer.id).where(reading)]
     else:
-        conditions += [_prefix(Customer.family_name, family), _prefix(Customer.family_kana, kana)]
+        by_name = _prefix(Customer.family_name, family)
+        by_kana = _prefix(Customer.family_kana, kana)
+        lookups += [
+            select(Customer.id).where(by_name).order_by(Customer.family_name, Customer.id),
+            select(Customer.id).where(by_kana).order_by(Customer.family_kana, Customer.id),
+        ]
+    for lookup in lookups:
+        ids.update(session.scalars(lookup.limit(limit)))
+    if not ids:
+        return []
     rows = session.scalars(
         select(Customer)
-        .where(or_(*conditions), Customer.merged_into_id.is_(None))
+        .where(Customer.id.in_(sorted(ids)), Customer.merged_into_id.is_(None))
         .order_by(Customer.family_kana, Customer.id)
         .limit(limit)
     ).all()

@@ -23,12 +23,13 @@ from kizuna.web.api import orders as orders_api
 from kizuna.web.api import webhooks as webhooks_api
 from kizuna.web.deps import LoginRequired
 from kizuna.web.ui.pages import auth, clv, customers, home
+from kizuna.web.ui.pages.home import OverviewCache
 from kizuna.web.ui.render import render_error
 
 STATIC = Path(__file__).parent / "ui" / "static"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> FastAPI:
     """The FastAPI application over the record at ``settings.database_url``."""
     settings = settings or get_settings()
     app = FastAPI(
@@ -61,6 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     _handle_errors(app)
+    app.state.overview = OverviewCache(app.state.sessions, settings.shop_timezone)
+    if warm_up:
+        app.state.overview.warm_up()
     return app
 
 
