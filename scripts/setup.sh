@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install --quiet "uv==0.13.9"
 fi
-uv sync --frozen --quiet
+uv sync --frozen --all-extras --quiet
 bash scripts/assets.sh
