@@ -92,6 +92,7 @@ def check_identities(session: Session, items: Sequence[CustomerIn]) -> dict[str,
     keys = [item.external_id for item in items] if owners else []
     ids = Bulk(session).fetch_map("customers", "external_id", keys)
     alive = survivors(session, ids.values()) if ids else {}
+    guests = _guests(session, set(owners.values()))
     claimed: dict[tuple[str, str], str] = {}
     problems: dict[str, IdentityTaken] = {}
     for item in items:
@@ -99,7 +100,7 @@ def check_identities(session: Session, items: Sequence[CustomerIn]) -> dict[str,
         for kind, value in item.identities:
             owner = owners.get((kind, value))
             first = claimed.setdefault((kind, value), item.external_id)
-            if owner is not None and owner != mine:
+            if owner is not None and owner != mine and not (item.is_member and owner in guests):
                 problems[item.external_id] = IdentityTaken(
                     f"{kind} {value!r} already belongs to customer #{owner}", field=kind
                 )
@@ -109,6 +110,30 @@ def check_identities(session: Session, items: Sequence[CustomerIn]) -> dict[str,
                     field=kind,
                 )
     return problems
+
+
+def _guests(session: Session, ids: set[int]) -> set[int]:
+    """Which of ``ids`` are guest customers (checked out without an account)."""
+    found: set[int] = set()
+    for part in chunks(sorted(ids), 5000):
+        query = select(Customer.id).where(Customer.id.in_(part), Customer.is_member.is_(False))
+        found.update(session.scalars(query))
+    return found
+
+
+def _claim_guests(session: Session, members: list[tuple[int, CustomerIn]]) -> None:
+    """A member whose email or phone belongs to a guest takes the guest's orders: the guest is
+    merged into the member (audited, reversible with un-merge), whichever arrived first."""
+    from kizuna.customers.identity import do_merge  # identity builds on this module
+
+    owners = identity_owners(session, [pair for _, item in members for pair in item.identities])
+    guests = _guests(session, set(owners.values()))
+    for member_id, item in members:
+        for pair in item.identities:
+            guest = owners.get(pair)
+            if guest in guests and guest != member_id:
+                do_merge(session, member_id, guest, actor="identity match")
+                guests.discard(guest)
 
 
 def upsert_customers(
@@ -139,6 +164,7 @@ def upsert_customers(
         _add_identities(
             bulk, [(ids[i.external_id], k, v) for i in touched for k, v in i.identities]
         )
+        _claim_guests(session, [(ids[i.external_id], i) for i in touched if i.is_member])
         _record_consents(session, [(ids[i.external_id], i) for i in touched if i.consents], source)
     return counts
 

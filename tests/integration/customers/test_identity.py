@@ -4,6 +4,8 @@ survivor."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -131,3 +133,34 @@ class TestMergedCustomersAreRepresentedBySurvivor:
         do_merge(session, a, b, actor="support@example.jp")
         store_orders(session, [order("G-1", email="B@EXAMPLE.JP")])
         assert _customer_of(session, "G-1") == a
+
+
+class TestGuestBeforeMember:
+    def test_member_arriving_after_a_guest_order_takes_it_over(
+        self, sessions: sessionmaker[Session]
+    ) -> None:
+        from kizuna.customers.models import CustomerAudit
+        from kizuna.customers.schemas import CustomerIn
+        from kizuna.customers.service import check_identities, upsert_customers
+        from kizuna.orders.models import Order
+        from kizuna.orders.schemas import LineIn, OrderIn
+        from kizuna.orders.service import store_orders
+
+        when = datetime(2026, 5, 1, 10, tzinfo=UTC)
+        guest_order = OrderIn(
+            "G-100", when, (LineIn("SKU", 1, 1000, 1000),), guest_email="late@example.jp"
+        )
+        with session_scope(sessions) as session:
+            store_orders(session, [guest_order])
+        member = CustomerIn("M-100", identities=(("email", "late@example.jp"),))
+        with session_scope(sessions) as session:
+            assert check_identities(session, [member]) == {}
+            assert upsert_customers(session, [member]).inserted == 1
+        with session_scope(sessions) as session:
+            owner = session.scalar(select(Order.customer_id).where(Order.order_number == "G-100"))
+            member_row = session.scalar(select(Customer).where(Customer.external_id == "M-100"))
+            assert member_row is not None and owner == member_row.id
+            merges = session.scalars(
+                select(CustomerAudit).where(CustomerAudit.action == "merged")
+            ).all()
+            assert [m.actor for m in merges] == ["identity match"]
