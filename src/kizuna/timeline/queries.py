@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kizuna.customers.models import ConsentChange, CustomerAudit
 from kizuna.events.models import Event
-from kizuna.orders.models import Order, OrderLine, Return, Shipment, ShipmentEvent
+from kizuna.orders.models import Order, OrderLine, Return, Shipment, ShipmentEvent, Subscription
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class TimelineEntry:
 def customer_timeline(session: Session, customer_id: int, limit: int = 200) -> list[TimelineEntry]:
     """The newest ``limit`` entries of the customer's history across all sources."""
     entries: list[TimelineEntry] = []
-    for source in (_orders, _returns, _shipments, _events, _consents, _audit):
+    for source in (_orders, _returns, _shipments, _subscriptions, _events, _consents, _audit):
         entries.extend(source(session, customer_id, limit))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
@@ -72,6 +72,7 @@ def _orders(session: Session, customer_id: int, limit: int) -> list[TimelineEntr
                 "currency": o.currency,
                 "points_used": o.points_used,
                 "discount": o.discount,
+                "shipping_fee": o.shipping_fee,
                 "lines": lines.get(o.id, []),
             },
         )
@@ -121,6 +122,38 @@ def _shipments(session: Session, customer_id: int, limit: int) -> list[TimelineE
         )
         for event, ship, number in session.execute(query)
     ]
+
+
+def _subscriptions(session: Session, customer_id: int, limit: int) -> list[TimelineEntry]:
+    rows = session.scalars(
+        select(Subscription).where(Subscription.customer_id == customer_id).limit(limit)
+    )
+    entries = []
+    for sub in rows:
+        detail = {
+            "sku": sub.sku,
+            "interval_days": sub.interval_days,
+            "status": sub.status,
+            "next_date": sub.next_date,
+        }
+        entries.append(
+            TimelineEntry(
+                sub.started_at,
+                "subscription",
+                sub.subscription_number,
+                {**detail, "change": "started"},
+            )
+        )
+        if sub.cancelled_at is not None:
+            entries.append(
+                TimelineEntry(
+                    sub.cancelled_at,
+                    "subscription",
+                    sub.subscription_number,
+                    {**detail, "change": "cancelled"},
+                )
+            )
+    return entries
 
 
 def _events(session: Session, customer_id: int, limit: int) -> list[TimelineEntry]:
