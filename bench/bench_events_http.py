@@ -238,7 +238,7 @@ def measure(
         raise RuntimeError(f"{exc}\n-- server log --\n{server.output()}") from None
     finally:
         peak = server.stop()
-    size = f"{events:,} events"
+    size = f"{events:,} events, {known_share:.0%} from customers"
     setup = (f"batches of {batch:,}, {clients} client(s), {known_share:.0%} of events from "
              f"{customers:,} customers, SQLite")  # fmt: skip
     command = (

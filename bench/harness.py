@@ -71,7 +71,16 @@ def time_call(
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MiB (Linux reports KiB)."""
+    """This process's peak resident memory so far, in MiB.
+
+    Linux's ``VmHWM`` first: ``ru_maxrss`` survives ``exec``, so in a child it is at least the
+    parent's size when the child was spawned."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -110,7 +119,10 @@ def run_command(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
 ) -> CommandRun:
-    """Run ``argv`` and measure it; peak RSS comes from ``wait4`` (the child and its waited-for)."""
+    """Run ``argv`` and measure it. Peak RSS comes from ``wait4``: the child and what it waited
+    for, and at least this process's own size when it spawned the child (Linux keeps the high-water
+    mark across ``exec``), so keep the calling process small or have the child report its own
+    ``peak_rss_mb()``."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd or ROOT
@@ -123,6 +135,8 @@ def run_command(
     reader.start()
     stdout = proc.stdout.read()  # type: ignore[union-attr]
     reader.join()
+    proc.stdout.close()  # type: ignore[union-attr]
+    proc.stderr.close()  # type: ignore[union-attr]
     _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -357,8 +371,8 @@ def render_table(results: Iterable[dict[str, Any]]) -> str:
     lines.append("")
     for key, note in machines.items():
         info = json.loads(key)
-        if not isinstance(info, dict):
-            lines.append(f"- m{note}: {info}")
+        if not isinstance(info, dict) or not info:
+            lines.append(f"- m{note}: {info or 'machine not recorded'}")
             continue
         lines.append(
             f"- m{note}: {info.get('cpu_count', '?')} CPUs ({info.get('cpu', 'cpu?')}), "

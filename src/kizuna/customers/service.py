@@ -250,7 +250,14 @@ def ensure_customers(session: Session, countries: dict[str, str | None]) -> dict
         alive = survivors(session, known.values())
         known = {key: alive[cid] for key, cid in known.items()}
     if missing:
-        upsert_customers(session, missing)
+        # stubs carry no identities or consent; ON CONFLICT lets two writers create the same stub
+        stamp = now()
+        columns = ", ".join(_CUSTOMER_COLUMNS)
+        bulk.executemany(
+            f"INSERT INTO customers ({columns}) VALUES ({bulk.marks(len(_CUSTOMER_COLUMNS))}) "
+            "ON CONFLICT (external_id) DO NOTHING",
+            [_row(bulk, item, stamp) for item in missing],
+        )
         known.update(bulk.fetch_map("customers", "external_id", [c.external_id for c in missing]))
     return known
 

@@ -21,6 +21,7 @@ from kizuna.kit.bulk import Bulk
 from kizuna.kit.clock import now
 from kizuna.kit.counts import WriteCounts
 from kizuna.kit.errors import Conflict
+from kizuna.kit.locking import lock_key
 from kizuna.orders.schemas import LineIn, OrderIn, ReturnIn
 
 _ORDER_COLUMNS = (
@@ -201,6 +202,7 @@ def record_order(session: Session, order: OrderIn) -> str:
 
     An idempotency key already used for a different order number is a Conflict (409).
     """
+    lock_key(session, "order", order.order_number)
     if order.idempotency_key:
         used_by = Bulk(session).fetch_map("orders", "idempotency_key", [order.idempotency_key],
                                           "order_number")  # fmt: skip

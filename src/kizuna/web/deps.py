@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kizuna.accounts.models import ApiKey, User
 from kizuna.accounts.service import check_api_key
 from kizuna.kit.errors import Forbidden, Unauthorized
+from kizuna.kit.locking import begin_write
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -26,7 +27,18 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so that a client never sees a success
+# for a write that was not yet (or never) committed, and its next request reads its own writes.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_write_session(session: SessionDep) -> Session:
+    """The request's session, holding SQLite's write lock from the start (API writes)."""
+    begin_write(session)
+    return session
+
+
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 
 
 def api_key(scope: str) -> Callable[..., ApiKey]:

@@ -11,7 +11,7 @@ from kizuna.customers.schemas import CustomerBody, body_to_input
 from kizuna.customers.service import check_identities, upsert_customers
 from kizuna.kit.errors import NotFound
 from kizuna.timeline.queries import customer_timeline
-from kizuna.web.deps import SessionDep, api_key
+from kizuna.web.deps import SessionDep, WriteSessionDep, api_key
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 READ, WRITE = Depends(api_key("customers:read")), Depends(api_key("customers:write"))
@@ -25,7 +25,9 @@ def _id_of(session: SessionDep, external_id: str) -> int:
 
 
 @router.put("/{external_id}", dependencies=[WRITE])
-def upsert_customer(external_id: str, body: CustomerBody, session: SessionDep) -> dict[str, Any]:
+def upsert_customer(
+    external_id: str, body: CustomerBody, session: WriteSessionDep
+) -> dict[str, Any]:
     """Create or update the customer with the shop's id ``external_id`` (idempotent)."""
     item = body_to_input(external_id, body)
     taken = check_identities(session, [item])

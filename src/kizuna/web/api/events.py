@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends
 
 from kizuna.events.schemas import EventBatch
 from kizuna.events.service import store_events
-from kizuna.web.deps import SessionDep, api_key
+from kizuna.web.deps import WriteSessionDep, api_key
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
 
 @router.post("", dependencies=[Depends(api_key("events:write"))])
-def post_events(batch: EventBatch, session: SessionDep) -> dict[str, Any]:
+def post_events(batch: EventBatch, session: WriteSessionDep) -> dict[str, Any]:
     """Store the events not seen before; returns inserted / unchanged counts."""
     return asdict(store_events(session, [event.to_input() for event in batch.events]))

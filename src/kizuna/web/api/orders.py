@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header
 
 from kizuna.orders.schemas import OrderBody
 from kizuna.orders.service import record_order
-from kizuna.web.deps import SessionDep, api_key
+from kizuna.web.deps import WriteSessionDep, api_key
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/orders", tags=["orders"])
 @router.post("", dependencies=[Depends(api_key("orders:write"))])
 def post_order(
     body: OrderBody,
-    session: SessionDep,
+    session: WriteSessionDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> dict[str, Any]:
     """Record an order; sending it again changes nothing (``result: unchanged``)."""

@@ -17,7 +17,7 @@ from kizuna.customers.service import check_identities, upsert_customers
 from kizuna.kit.errors import ValidationFailed
 from kizuna.orders.schemas import OrderBody
 from kizuna.orders.service import record_order
-from kizuna.web.deps import SessionDep, api_key
+from kizuna.web.deps import WriteSessionDep, api_key
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
@@ -31,7 +31,7 @@ class WebhookBody(BaseModel):
 
 
 @router.post("/{source}", dependencies=[Depends(api_key("webhooks"))])
-def receive(source: str, body: WebhookBody, session: SessionDep) -> dict[str, Any]:
+def receive(source: str, body: WebhookBody, session: WriteSessionDep) -> dict[str, Any]:
     """Apply one storefront event from ``source`` (e.g. ``shopify``, ``ec-cube``, ``pos``)."""
     if body.topic.startswith("order."):
         order = OrderBody.model_validate(body.data)
