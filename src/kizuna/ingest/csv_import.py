@@ -7,7 +7,9 @@ same file twice reports everything as unchanged. Either all good rows of a file 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,19 @@ class ImportReport:
         }  # fmt: skip
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: an import holds millions of small acyclic objects,
+    which it would otherwise walk again and again (a fifth of the import's time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def import_file(
     session: Session,
     kind: str,
@@ -64,6 +79,17 @@ def import_file(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import ``path`` as ``kind`` records; UnusableInput (exit 2) when the file can't be used."""
+    with _no_cyclic_gc():
+        return _import_file(session, kind, path, preset_name, progress)
+
+
+def _import_file(
+    session: Session,
+    kind: str,
+    path: str | Path,
+    preset_name: str | None,
+    progress: Progress | None,
+) -> ImportReport:
     if kind not in PARSERS:
         raise UnusableInput(
             f"unknown import kind {kind!r}; use customers, products, orders, events"

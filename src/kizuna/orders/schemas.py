@@ -6,13 +6,15 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
-@dataclass(frozen=True, slots=True)
-class LineIn:
+class LineIn(NamedTuple):
+    """One order or return line (a tuple: millions are built per import; same repr as before,
+    so stored fingerprints stay valid)."""
+
     sku: str
     quantity: int
     unit_price: int
