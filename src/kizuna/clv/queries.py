@@ -41,7 +41,9 @@ def _histogram(session: Session, column: Any, low: float, step: float, bins: int
     """Customers per equal-width bin ``[low + k·step, low + (k+1)·step)``, the last bin closed."""
     index = cast(func.floor((column - low) / step), Integer)
     bucket = case((index >= bins, bins - 1), (index < 0, 0), else_=index).label("bucket")
-    counts = dict(session.execute(select(bucket, func.count()).group_by(bucket)).all())
+    counts: dict[int, int] = dict(
+        session.execute(select(bucket, func.count()).group_by(bucket)).all()
+    )
     return [
         {
             "low": round(low + k * step, 6),

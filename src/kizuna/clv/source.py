@@ -23,10 +23,10 @@ class Transactions:
     amounts: NDArray[np.float64]
 
     def first_day(self) -> date:
-        return self.days.min().astype(object)  # type: ignore[no-any-return]
+        return date.fromisoformat(str(self.days.min()))
 
     def last_day(self) -> date:
-        return self.days.max().astype(object)  # type: ignore[no-any-return]
+        return date.fromisoformat(str(self.days.max()))
 
 
 def load_transactions(session: Session, zone: str = "Asia/Tokyo") -> Transactions:
