@@ -130,14 +130,18 @@ def search_customers(session: Session, query: str, limit: int = 50) -> list[Cust
 
 
 def _first_emails(session: Session, ids: list[int]) -> dict[int, str]:
+    # filter the kind in Python: with "kind = 'email'" in SQL the planner walks the whole
+    # (kind, value) index instead of the customer_id one
     if not ids:
         return {}
-    query = (
-        select(Identity.customer_id, func.min(Identity.value))
-        .where(Identity.customer_id.in_(ids), Identity.kind == "email")
-        .group_by(Identity.customer_id)
+    query = select(Identity.customer_id, Identity.kind, Identity.value).where(
+        Identity.customer_id.in_(ids)
     )
-    return dict(session.execute(query).all())
+    emails: dict[int, str] = {}
+    for customer_id, kind, value in session.execute(query):
+        if kind == "email" and (customer_id not in emails or value < emails[customer_id]):
+            emails[customer_id] = value
+    return emails
 
 
 def _card(c: Customer, email: str | None) -> CustomerCard:
