@@ -36,6 +36,10 @@ clv_app = typer.Typer(
     help="Predicted lifetime value and churn risk (BTYD models).", no_args_is_help=True
 )
 app.add_typer(clv_app, name="clv")
+recommend_app = typer.Typer(
+    help="Recommendations: build the lists, evaluate them offline.", no_args_is_help=True
+)
+app.add_typer(recommend_app, name="recommend")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -368,6 +372,48 @@ def clv_predict(
         f"median P(alive) {data['median_p_alive']:.2f}, {data['at_risk']:,} at risk"
     )
     _emit(data, as_json, text)
+
+
+@recommend_app.command("build")
+def recommend_build(as_json: JsonFlag = False) -> None:
+    """Rebuild related products, 'for you', alternatives and gift picks for everyone."""
+    from kizuna.recommend import build_all
+
+    with session_scope(_sessions()) as session:
+        report = build_all(session).to_dict()
+    _emit(report, as_json, f"recommendations built for {report['customers']:,} customers")
+
+
+@recommend_app.command("evaluate")
+def recommend_evaluate(
+    cutoff: Annotated[str, typer.Option(help="Train before this date (YYYY-MM-DD)")] = "2011-09-01",
+    end: Annotated[str | None, typer.Option(help="Score purchases until this date")] = None,
+    k: Annotated[int, typer.Option(help="List length")] = 10,
+    tune: Annotated[bool, typer.Option(help="Tune on a validation window first")] = False,
+    preset: Annotated[str | None, typer.Option(help="online-retail: skip its fee codes")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Precision, recall, NDCG and coverage of each method against popularity, in one run."""
+    from datetime import date
+
+    from kizuna.recommend import RecommendConfig, evaluate
+    from kizuna.recommend.config import ONLINE_RETAIL_NON_PRODUCTS
+
+    config = RecommendConfig(
+        exclude_skus=ONLINE_RETAIL_NON_PRODUCTS if preset == "online-retail" else ()
+    )
+    until = date.fromisoformat(end) if end else None
+    with session_scope(_sessions()) as session:
+        report = evaluate(session, date.fromisoformat(cutoff), until, k=k, config=config, tune=tune)
+    data = report.to_dict()
+    lines = [f"{'method':<20} P@{k:<6} R@{k:<6} NDCG@{k:<4} coverage"]
+    for m in data["all_purchases"]:
+        lines.append(
+            f"{m['method']:<20} {m['precision']:.4f}  {m['recall']:.4f}  "
+            f"{m['ndcg']:.4f}   {m['coverage']:.3f}"
+        )
+    lines.append(f"for you vs popularity, recall@{k}: {data['recall_lift_for_you']:+.0%}")
+    _emit(data, as_json, "\n".join(lines))
 
 
 def main() -> None:

@@ -26,6 +26,21 @@ class Settings(BaseSettings):
         default="JPY", description="ISO 4217 code of the shop currency; amounts are minor units."
     )
     default_language: str = Field(default="ja", description="Dashboard language: ja or en.")
+    analytics_engine: str = Field(
+        default="auto",
+        description="Engine that runs the analytics (ranks, segments, RFM): auto (DuckDB "
+        "in-process over a SQLite record, PostgreSQL in place), duckdb, postgres or spark.",
+    )
+    analytics_url: str = Field(
+        default="",
+        description="Database the analytics read; empty means the record (KIZUNA_DATABASE_URL), "
+        "e.g. a read replica or a warehouse copy.",
+    )
+    queue_url: str = Field(
+        default="sqlite:///kizuna-queue.db",
+        description="Task queue storage: an SQLite file (embedded, no server) or "
+        "redis://host:port/db for Redis at scale; jobs and sends run through it.",
+    )
     secret_key: str = Field(
         default="dev-insecure-change-me",
         description="Signs dashboard session cookies. Must be changed when environment=production.",
@@ -42,6 +57,11 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == "dev-insecure-change-me":
             raise ValueError("KIZUNA_SECRET_KEY must be set to a random value in production")
+        if self.analytics_engine not in ("auto", "duckdb", "postgres", "spark"):
+            raise ValueError(
+                f"KIZUNA_ANALYTICS_ENGINE has value {self.analytics_engine!r}; use 'auto', "
+                "'duckdb', 'postgres' or 'spark'"
+            )
         if self.default_language not in ("ja", "en"):
             raise ValueError(
                 f"KIZUNA_DEFAULT_LANGUAGE has value {self.default_language!r}; use 'ja' or 'en'"

@@ -20,9 +20,10 @@ from kizuna.settings import Settings, get_settings
 from kizuna.web.api import customers as customers_api
 from kizuna.web.api import events as events_api
 from kizuna.web.api import orders as orders_api
+from kizuna.web.api import recommend as recommend_api
 from kizuna.web.api import webhooks as webhooks_api
 from kizuna.web.deps import LoginRequired
-from kizuna.web.ui.pages import auth, clv, customers, home
+from kizuna.web.ui.pages import auth, clv, customers, home, products
 from kizuna.web.ui.pages.home import OverviewCache
 from kizuna.web.ui.render import render_error
 
@@ -55,10 +56,12 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
         orders_api.router,
         events_api.router,
         webhooks_api.router,
+        recommend_api.router,
         auth.router,
         home.router,
         customers.router,
         clv.router,
+        products.router,
     ):
         app.include_router(router)
     _handle_errors(app)

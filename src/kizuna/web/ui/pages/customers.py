@@ -11,8 +11,10 @@ from kizuna.clv.queries import customer_prediction
 from kizuna.customers.privacy import export_customer
 from kizuna.customers.queries import customer_profile, search_customers
 from kizuna.orders.queries import customer_order_totals
+from kizuna.recommend import for_you, gift_for
 from kizuna.timeline.queries import customer_timeline
 from kizuna.web.deps import SessionDep, require_role
+from kizuna.web.ui.pages.products import with_products
 from kizuna.web.ui.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +38,8 @@ def customer(
     return {
         "user": user,
         "prediction": customer_prediction(session, customer_id),
+        "for_you": with_products(session, for_you(session, customer_id, 8)),
+        "gift": _gift(session, customer_id),
         "customer": profile,
         **customer_order_totals(session, customer_id),
         "timeline": entries,
@@ -46,3 +50,8 @@ def customer(
 def export(customer_id: int, session: SessionDep, user: User = require_role()) -> dict[str, Any]:
     """APPI disclosure of everything stored about the customer (admins only; audited)."""
     return export_customer(session, customer_id, actor=user.email)
+
+
+def _gift(session: SessionDep, customer_id: int) -> dict[str, Any] | None:
+    gift = gift_for(session, customer_id)
+    return with_products(session, [gift])[0] if gift else None

@@ -78,6 +78,19 @@
     canvas.dataset.rendered = "true";
   }
 
+  async function recommendChart(canvas) {
+    const data = await pageData(canvas);
+    const rows = data.evaluation.all_purchases;
+    new Chart(canvas, {
+      type: "bar",
+      data: { labels: rows.map((r) => r.method), datasets: [{ label: canvas.dataset.label,
+        data: rows.map((r) => r.recall),
+        backgroundColor: rows.map((r) => (r.method === "for_you" ? "rgba(176,65,62,.85)" : "rgba(31,36,48,.45)")) }] },
+      options: { animation: false, indexAxis: "y", plugins: { legend: { display: false } } },
+    });
+    canvas.dataset.rendered = "true";
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     if (!window.Chart) return;
     const canvas = document.getElementById("sales-chart");
@@ -86,6 +99,8 @@
     if (tracking) clvTracking(tracking);
     const alive = document.getElementById("clv-alive");
     if (alive) histogram(alive, "p_alive_histogram", false);
+    const rec = document.getElementById("recommend-chart");
+    if (rec) recommendChart(rec);
     const values = document.getElementById("clv-values");
     if (values) histogram(values, "clv_histogram", true);
   });
