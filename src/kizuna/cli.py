@@ -172,6 +172,20 @@ def _demo_summary(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@app.command("worker")
+def worker(
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 2,
+) -> None:
+    """Run the task queue (sends, retries, scheduled jobs) until stopped; no cron needed."""
+    from kizuna.kit import queue
+
+    queue.configure(get_settings().queue_url)
+    typer.echo(f"kizuna worker: queue {get_settings().queue_url}, {workers} workers")
+    queue.run_worker(
+        ["kizuna.channels.tasks", "kizuna.automation.tasks"], workers=workers, worker_type="process"
+    )
+
+
 @users_app.command("create")
 def users_create(
     email: str,

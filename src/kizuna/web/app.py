@@ -17,6 +17,7 @@ from kizuna.kit.db import session_scope
 from kizuna.kit.errors import KizunaError
 from kizuna.kit.store import open_store
 from kizuna.settings import Settings, get_settings
+from kizuna.web import public
 from kizuna.web.api import customers as customers_api
 from kizuna.web.api import events as events_api
 from kizuna.web.api import orders as orders_api
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
         customers.router,
         clv.router,
         products.router,
+        public.router,
     ):
         app.include_router(router)
     _handle_errors(app)
