@@ -182,7 +182,7 @@ def worker(
     queue.configure(get_settings().queue_url)
     typer.echo(f"kizuna worker: queue {get_settings().queue_url}, {workers} workers")
     queue.run_worker(
-        ["kizuna.channels.tasks", "kizuna.automation.tasks"], workers=workers, worker_type="process"
+        ["kizuna.channels.tasks", "kizuna.automation.tasks", "kizuna.jobs"], workers=workers, worker_type="process"
     )
 
 
