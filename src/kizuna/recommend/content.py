@@ -163,3 +163,27 @@ def content_block(
     if document is None:
         return None
     return document.choose(viewer or viewer_for(session, customer_id))
+
+
+def content_slots(session: Session) -> list[dict[str, Any]]:
+    """Every configured slot with its version in force, who published it and when."""
+    latest = (
+        select(ContentVersion.slot, func.max(ContentVersion.version).label("version"))
+        .group_by(ContentVersion.slot)
+        .subquery()
+    )
+    query = select(ContentVersion).join(
+        latest,
+        (latest.c.slot == ContentVersion.slot) & (latest.c.version == ContentVersion.version),
+    )
+    return [
+        {
+            "slot": v.slot,
+            "version": v.version,
+            "author": v.author,
+            "note": v.note,
+            "created_at": v.created_at,
+            "rules": len(v.document.get("rules", [])),
+        }
+        for v in session.scalars(query.order_by(ContentVersion.slot))
+    ]

@@ -24,7 +24,7 @@ from kizuna.web.api import orders as orders_api
 from kizuna.web.api import recommend as recommend_api
 from kizuna.web.api import webhooks as webhooks_api
 from kizuna.web.deps import LoginRequired
-from kizuna.web.ui.pages import auth, clv, customers, home, products
+from kizuna.web.ui.pages import auth, clv, content, customers, home, products
 from kizuna.web.ui.pages.home import OverviewCache
 from kizuna.web.ui.render import render_error
 
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
         customers.router,
         clv.router,
         products.router,
+        content.router,
         public.router,
     ):
         app.include_router(router)

@@ -49,3 +49,23 @@ def test_api_and_pages(
     assert product["product"]["sku"] == sku
     assert "一緒に買われている商品" in app_client.get(f"/products/{sku}").text
     assert app_client.get("/recommend.json").json()["evaluation"] is None
+
+
+def test_content_slot_edited_in_the_dashboard_is_served(
+    app_client: TestClient, auth: dict, app_sessions: sessionmaker[Session]
+) -> None:
+    import json
+
+    from kizuna.web.ui.pages.content import EXAMPLE
+
+    login(app_client, app_sessions, role="marketer")
+    bad = app_client.post("/content", data={"document": '{"slot": "Bad Slot!"}'})
+    assert bad.status_code == 422 and "slot" in bad.text
+    saved = app_client.post(
+        "/content", data={"document": json.dumps(EXAMPLE), "note": "冬"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    anonymous = app_client.get("/api/content/home-hero", headers=auth).json()
+    assert anonymous["block"]["key"] == "join"
+    page = app_client.get("/content.json", params={"slot": "home-hero"}).json()
+    assert page["slots"][0]["slot"] == "home-hero" and page["history"][0]["note"] == "冬"
