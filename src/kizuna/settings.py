@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     default_language: str = Field(default="ja", description="Dashboard language: ja or en.")
     analytics_engine: str = Field(
         default="auto",
-        description="Engine that runs the analytics (ranks, segments, RFM): auto (DuckDB "
-        "in-process over a SQLite record, PostgreSQL in place), duckdb, postgres or spark.",
+        description="Engine that runs the analytics (ranks, segments, RFM): auto (= duckdb: "
+        "DuckDB in-process over the SQLite or PostgreSQL record), duckdb, postgres (in the "
+        "database) or spark.",
     )
     analytics_url: str = Field(
         default="",

@@ -1,0 +1,1 @@
+"""Ranks: the policy document, its evaluation as one CASE expression, and rank history."""

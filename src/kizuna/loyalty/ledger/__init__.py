@@ -1,0 +1,1 @@
+"""The points ledger: tables (``models``), posting verbs (``post``), reads (``balance``)."""
