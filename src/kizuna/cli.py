@@ -181,9 +181,8 @@ def worker(
 
     queue.configure(get_settings().queue_url)
     typer.echo(f"kizuna worker: queue {get_settings().queue_url}, {workers} workers")
-    queue.run_worker(
-        ["kizuna.channels.tasks", "kizuna.automation.tasks", "kizuna.jobs"], workers=workers, worker_type="process"
-    )
+    modules = ["kizuna.channels.tasks", "kizuna.automation.tasks", "kizuna.jobs"]
+    queue.run_worker(modules, workers=workers, worker_type="process")
 
 
 @users_app.command("create")

@@ -7,8 +7,9 @@
   through ``sqlite_scanner`` and each record table is a view in DuckDB's ``main`` schema.
   DuckDB cannot download extensions on a closed network, so the extension file shipped in the
   pinned PyPI wheel is loaded by path. A PostgreSQL record is attached the same way with
-  ``postgres_scanner`` (measured faster than running in place: see ``resolve``). ``cache=True`` copies the tables into DuckDB's memory instead (for a
-  session that asks many questions: the segment builder's live count).
+  ``postgres_scanner`` (measured faster than running in place: see ``resolve``). ``cache=True``
+  copies the tables into DuckDB's memory instead (for a session that asks many questions: the
+  segment builder's live count).
 * ``postgres``: the Ibis PostgreSQL backend, queries run in the database (less memory in the
   app process); the session time zone is set to UTC so timestamps stay UTC.
 * ``spark``: PySpark local mode, standing in for a warehouse cluster. Without JDBC drivers on a
