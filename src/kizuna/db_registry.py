@@ -3,6 +3,7 @@
 from kizuna.accounts import models as account_models
 from kizuna.analytics import models as analytics_models
 from kizuna.automation import models as automation_models
+from kizuna.automation.journeys import models as journey_models
 from kizuna.catalog import models as catalog_models
 from kizuna.channels import models as channel_models
 from kizuna.clv import store as clv_store
@@ -23,6 +24,7 @@ __all__ = [
     "clv_store",
     "customer_models",
     "event_models",
+    "journey_models",
     "loyalty_models",
     "order_models",
     "recommend_models",

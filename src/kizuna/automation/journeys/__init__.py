@@ -1,7 +1,10 @@
 """Journeys: a typed document (trigger → steps) interpreted by small registered handlers.
 
-Done: the document and its validation (``definition.py``), the registries of triggers,
-conditions and actions with label templates (``registry.py``) and the pure next-step planner
-(``plan.py``). Next: the runner that persists enrolments with idempotent progress per (customer,
-journey, step), the trigger scanners, and the action handlers.
+``definition`` (the document), ``registry`` (trigger/condition/action types with labels),
+``plan`` (the pure next-step planner), ``triggers``/``scanners`` (who enters, set-based),
+``enrol`` (idempotent enrolment per occurrence), ``conditions`` (facts in bulk), ``content``
+(message context providers), ``actions`` (send, points, coupon, attribute, staff note),
+``runner`` (advances enrolments, idempotent per customer, journey and step), ``hooks`` (for the
+ingest pipeline), ``store`` (versions and the switch), ``service`` (dashboard/CLI functions),
+``presets`` (ready-made journeys as data). See docs/messaging.md.
 """

@@ -1,6 +1,7 @@
 """The journey document: a trigger, then steps (wait, condition, branch, action, exit).
 
-Steps run in list order unless one jumps (``goto``). Each step has a stable ``id``: progress,
+Steps run in list order unless one jumps (``goto``); jumps only go forward, so a journey always
+ends and an enrolment reaches each step at most once. Each step has a stable ``id``: progress,
 the outbox dedupe key (``j:<journey>:<step>:<customer>``) and the per-step funnel all hang on it,
 so renaming a step is a new step. The document is data (Pydantic, JSON/TOML in and out); the
 handlers that interpret triggers, conditions and actions are in ``registry.py``.
@@ -72,12 +73,14 @@ class Branch(_Model):
 
 
 class Action(_Model):
-    """Do something: a registered action type (send_message, grant_points, …) and parameters."""
+    """Do something: a registered action type (send_message, grant_points, …) and parameters;
+    then continue with ``next`` (a later step or ``exit``), else the following step."""
 
     type: Literal["action"] = "action"
     id: StepId
     action: str
     params: dict[str, Any] = Field(default_factory=dict)
+    next: str | None = None
 
 
 class Exit(_Model):
@@ -95,10 +98,13 @@ class Journey(_Model):
 
     key: StepId
     name: str
+    name_en: str = ""
     trigger: Trigger
     steps: list[Step] = Field(min_length=1)
     holdout_share: float = Field(default=0.10, ge=0, lt=1)
     enabled: bool = False
+    conversion_days: int = Field(default=7, ge=1, le=90)
+    description: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Journey:
@@ -107,10 +113,14 @@ class Journey(_Model):
         if duplicates:
             raise ValueError(f"step ids must be unique; repeated: {', '.join(duplicates)}")
         known = set(ids) | {"exit"}
-        for step in self.steps:
+        for index, step in enumerate(self.steps):
             for target in _targets(step):
                 if target not in known:
                     raise ValueError(f"step {step.id!r} goes to unknown step {target!r}")
+                if target != "exit" and ids.index(target) <= index:
+                    raise ValueError(
+                        f"step {step.id!r} goes back to {target!r}; jumps only go forward"
+                    )
         _check_registered(self)
         return self
 
@@ -122,7 +132,11 @@ class Journey(_Model):
         raise KeyError(step_id)
 
     def after(self, step_id: str) -> str:
-        """The id of the step that follows ``step_id`` in order, or ``exit``."""
+        """The id of the step that follows ``step_id`` (its ``next``, else the following step in
+        order), or ``exit``."""
+        step = self.step(step_id)
+        if isinstance(step, Action) and step.next:
+            return step.next
         ids = [step.id for step in self.steps]
         index = ids.index(step_id)
         return ids[index + 1] if index + 1 < len(ids) else "exit"
@@ -133,6 +147,8 @@ def _targets(step: Wait | Check | Branch | Action | Exit) -> list[str]:
         return [step.otherwise]
     if isinstance(step, Branch):
         return [path.goto for path in step.paths]
+    if isinstance(step, Action) and step.next:
+        return [step.next]
     return []
 
 

@@ -1,9 +1,9 @@
 """Registries of journey triggers, conditions and actions: type id → label template (shown in the
 editor and the audit log) and, for conditions, a pure ``evaluate(facts, params)``.
 
-Triggers and actions only declare themselves here; the scanners that find triggered customers and
-the action handlers (send_message → ``automation.sending.submit``, grant_points → loyalty) are
-wired by the runner, the next step of this package.
+Triggers and actions only declare themselves here; the scanners and hooks that find triggered
+customers are in ``triggers.py``/``scanners.py``, the action handlers in ``actions.py``. A
+condition names the ``needs`` (facts) it reads, so ``conditions.load_facts`` fetches only those.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class Kind:
 
     label: str
     evaluate: Callable[[Facts, Mapping[str, Any]], bool] | None = None
+    needs: tuple[str, ...] = ()
 
     def describe(self, params: Mapping[str, Any]) -> str:
         """The label with the parameters filled in."""
@@ -45,6 +46,7 @@ TRIGGERS: dict[str, Kind] = {
     "review_request": Kind("{days_after} days after delivery"),
     "survey_request": Kind("{days_after} days after an order"),
     "segment_entered": Kind("The customer enters the segment {segment}"),
+    "dormant": Kind("No purchase for {days} days"),
 }
 
 
@@ -65,13 +67,41 @@ def _has_channel(facts: Facts, params: Mapping[str, Any]) -> bool:
     return params["channel"] in set(facts.get("consented_channels", ()))
 
 
+def _not_ordered_since(facts: Facts, params: Mapping[str, Any]) -> bool:
+    return not _ordered_since(facts, params)
+
+
+def _stage_is(facts: Facts, params: Mapping[str, Any]) -> bool:
+    return facts.get("stage") in set(params.get("stages", []))
+
+
+def _points_at_least(facts: Facts, params: Mapping[str, Any]) -> bool:
+    return bool(facts.get("points", 0) >= params["points"])
+
+
+def _is_member(facts: Facts, params: Mapping[str, Any]) -> bool:
+    return bool(facts.get("is_member", False))
+
+
+def _attribute_is(facts: Facts, params: Mapping[str, Any]) -> bool:
+    return bool((facts.get("attributes") or {}).get(params["name"]) == params.get("value"))
+
+
+_ORDERS = ("orders_since_enrolment",)
 CONDITIONS: dict[str, Kind] = {
     "ordered_since_enrolment": Kind(
-        "Ordered at least {min_orders} time(s) since entering", _ordered_since
+        "Ordered at least {min_orders} time(s) since entering", _ordered_since, _ORDERS
     ),
-    "rank_in": Kind("Rank is one of {ranks}", _rank_is),
-    "age_at_least": Kind("Is at least {years} years old", _age_at_least),
-    "has_consent": Kind("Agreed to messages by {channel}", _has_channel),
+    "not_ordered_since_enrolment": Kind(
+        "Has not ordered since entering", _not_ordered_since, _ORDERS
+    ),
+    "rank_in": Kind("Rank is one of {ranks}", _rank_is, ("rank",)),
+    "age_at_least": Kind("Is at least {years} years old", _age_at_least, ("age",)),
+    "has_consent": Kind("Agreed to messages by {channel}", _has_channel, ("consented_channels",)),
+    "stage_in": Kind("Member stage is one of {stages}", _stage_is, ("stage",)),
+    "points_at_least": Kind("Has at least {points} points", _points_at_least, ("points",)),
+    "is_member": Kind("Is a registered member", _is_member, ("is_member",)),
+    "attribute_is": Kind("Attribute {name} is {value}", _attribute_is, ("attributes",)),
 }
 
 ACTIONS: dict[str, Kind] = {
