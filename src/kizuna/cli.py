@@ -148,6 +148,9 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="Serve the dashboard")
     ] = True,
     port: Annotated[int, typer.Option(help="Port of the dashboard")] = 8000,
+    predict_after: Annotated[
+        bool, typer.Option("--predict/--no-predict", help="Fit CLV and build recommendations")
+    ] = True,
     as_json: JsonFlag = False,
 ) -> None:
     """Generate a realistic Japanese demo shop, load it, and serve the dashboard."""
@@ -157,8 +160,27 @@ def demo(
     with terminal_progress(not as_json) as progress:
         report = run_demo(_sessions(), customers=customers, seed=seed, progress=progress)
     _emit(report.to_dict(), as_json, _demo_summary(report.to_dict()))
+    if predict_after:
+        _demo_predictions(as_json)
     if serve_after:
         serve(host="127.0.0.1", port=port)
+
+
+def _demo_predictions(as_json: bool) -> None:
+    """Run the nightly jobs once so the CLV and recommendation pages have data."""
+    from kizuna.jobs import rebuild_recommendations, refit_clv
+
+    try:
+        scores = refit_clv()
+        built = rebuild_recommendations()
+    except KizunaError as error:
+        typer.echo(f"predictions skipped: {error.message}", err=True)
+        return
+    if not as_json:
+        typer.echo(
+            f"  CLV scored for {scores['customers']:,} customers; "
+            f"recommendations for {built['customers']:,}"
+        )
 
 
 def _demo_summary(data: dict[str, Any]) -> str:
