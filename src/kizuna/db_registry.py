@@ -9,8 +9,10 @@ from kizuna.channels import models as channel_models
 from kizuna.clv import store as clv_store
 from kizuna.customers import models as customer_models
 from kizuna.events import models as event_models
+from kizuna.feedback import models as feedback_models
 from kizuna.kit.db import Base
 from kizuna.loyalty import models as loyalty_models
+from kizuna.orders import aftersales_models as order_aftersales_models
 from kizuna.orders import models as order_models
 from kizuna.recommend import models as recommend_models
 
@@ -24,8 +26,10 @@ __all__ = [
     "clv_store",
     "customer_models",
     "event_models",
+    "feedback_models",
     "journey_models",
     "loyalty_models",
+    "order_aftersales_models",
     "order_models",
     "recommend_models",
 ]
