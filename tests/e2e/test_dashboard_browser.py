@@ -3,43 +3,20 @@ log in, search a customer, open the timeline, switch language, and save screensh
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser
 
 from kizuna.accounts.service import do_create_api_key
 from kizuna.kit.db import session_scope
 from kizuna.settings import Settings
 from kizuna.web.app import create_app
+from tests.e2e.conftest import serve, shot
 from tests.integration.web.test_api import HANAKO, ORDER
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -48,40 +25,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(Settings(database_url=f"sqlite:///{db}"))
     with session_scope(app.state.sessions) as session:
         _key, secret = do_create_api_key(session, "e2e", ["customers:write", "orders:write"])
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    headers = {"Authorization": f"Bearer {secret}"}
-    httpx.put(f"{base}/api/customers/C1", json=HANAKO, headers=headers).raise_for_status()
-    for n in range(3):
-        order = {**ORDER, "order_number": f"A-{n}", "placed_at": f"2026-0{n + 7}-01T10:00:00+09:00"}
-        httpx.post(f"{base}/api/orders", json=order, headers=headers).raise_for_status()
-    yield base
-    server.should_exit = True
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            "Debian's chromium is not installed: run scripts/services.sh (apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    for base in serve(app):
+        headers = {"Authorization": f"Bearer {secret}"}
+        httpx.put(f"{base}/api/customers/C1", json=HANAKO, headers=headers).raise_for_status()
+        for n in range(3):
+            placed = f"2026-0{n + 7}-01T10:00:00+09:00"
+            order = {**ORDER, "order_number": f"A-{n}", "placed_at": placed}
+            httpx.post(f"{base}/api/orders", json=order, headers=headers).raise_for_status()
+        yield base
 
 
 def test_login_search_timeline_language(server: str, browser: Browser) -> None:
@@ -97,24 +48,24 @@ def test_login_search_timeline_language(server: str, browser: Browser) -> None:
     page.goto(f"{server}/")
     page.wait_for_selector("#sales-chart[data-rendered=true]", timeout=10_000)
     assert "概要" in page.inner_text("h1")
-    _shot(page, "overview-ja")
+    shot(page, "overview-ja")
     # when searching by kana
     page.goto(f"{server}/customers")
     page.fill("#q", "やまだ")
     page.keyboard.press("Enter")
     page.wait_for_selector("a.customer-link")
     assert page.inner_text("a.customer-link") == "山田 花子"
-    _shot(page, "search-ja")
+    shot(page, "search-ja")
     # then the customer page shows the timeline
     page.click("a.customer-link")
     page.wait_for_selector(".timeline-list .entry")
     assert page.locator(".entry.kind-order").count() == 3
     assert "¥12,000" in page.inner_text(".profile")
-    _shot(page, "customer-ja")
+    shot(page, "customer-ja")
     # and switching language keeps the page and translates it
     page.click("#lang-switch")
     page.wait_for_selector("text=Timeline")
     assert "/customers/" in page.url
     assert "Total spend" in page.inner_text(".profile")
-    _shot(page, "customer-en")
+    shot(page, "customer-en")
     page.close()

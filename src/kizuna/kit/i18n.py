@@ -1,7 +1,8 @@
 """Japanese and English messages for the dashboard, the CLI and errors.
 
-Catalogs are TOML files in ``kit/locales/<lang>.toml`` (flat ``key = "text"`` with ``{name}``
-placeholders). A missing key falls back to English, then to the key itself, so a page never breaks.
+Catalogs are TOML files: ``kit/locales/<lang>.toml`` plus one file per domain in
+``kit/locales/<lang>/*.toml`` (flat ``key = "text"`` with ``{name}`` placeholders). A missing
+key falls back to English, then to the key itself, so a page never breaks.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ _LOCALES = Path(__file__).parent / "locales"
 @lru_cache(maxsize=4)
 def catalog(language: str) -> dict[str, str]:
     """All messages of ``language``."""
-    path = _LOCALES / f"{language}.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    paths = [_LOCALES / f"{language}.toml", *sorted((_LOCALES / language).glob("*.toml"))]
+    messages: dict[str, str] = {}
+    for path in paths:
+        if path.exists():
+            messages.update(tomllib.loads(path.read_text(encoding="utf-8")))
+    return messages
 
 
 def translate(key: str, language: str = "ja", **values: Any) -> str:
