@@ -31,6 +31,7 @@ import ibis
 from ibis.backends import BaseBackend
 from sqlalchemy.engine import make_url
 
+from kizuna.analytics.sqlite_guard import guard_sqlite
 from kizuna.kit.errors import ValidationFailed
 from kizuna.settings import get_settings
 
@@ -48,6 +49,7 @@ TABLES = (
     "consent_changes",
     "analytics_rank_spells",
     "analytics_snapshot_runs",
+    "clv_predictions",  # written by the CLV domain; read by the churn-risk and CLV predicates
 )
 _EXTENSION_VERSION = "v1.5.5"
 _spark_lock = threading.Lock()
@@ -131,6 +133,7 @@ def _duckdb_over(url: str, cache: bool) -> duckdb.DuckDBPyConnection:
         dsn = _libpq_dsn(url).replace("'", "''")
         raw.execute(f"ATTACH '{dsn}' AS rec (TYPE postgres, READ_ONLY)")
     else:
+        guard_sqlite(str(u.database or ""))
         path = str(u.database or "").replace("'", "''")
         raw.load_extension(_extension("sqlite_scanner"))
         raw.execute(f"ATTACH '{path}' AS rec (TYPE sqlite, READ_ONLY)")

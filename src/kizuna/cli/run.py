@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -36,6 +37,12 @@ def demo(
     predict_after: Annotated[
         bool, typer.Option("--predict/--no-predict", help="Fit CLV and build recommendations")
     ] = True,
+    activity: Annotated[
+        bool,
+        typer.Option(
+            "--activity/--no-activity", help="Points, stages, rank history and feedback too"
+        ),
+    ] = True,
     as_json: JsonFlag = False,
 ) -> None:
     """Generate a realistic Japanese demo shop, load it, and serve the dashboard."""
@@ -44,11 +51,21 @@ def demo(
 
     with terminal_progress(not as_json) as progress:
         report = run_demo(open_sessions(), customers=customers, seed=seed, progress=progress)
-    emit(report.to_dict(), as_json, _demo_summary(report.to_dict()))
+    data = report.to_dict()
+    if activity:
+        data["activity"] = _demo_activity(report.today, seed)
+    emit(data, as_json, _demo_summary(data))
     if predict_after:
         _demo_predictions(as_json)
     if serve_after:
         serve(host="127.0.0.1", port=port)
+
+
+def _demo_activity(today: date, seed: int) -> dict[str, Any]:
+    """Points, stages, rank snapshots and feedback, so those pages have data."""
+    from kizuna.demo.activity import seed_activity
+
+    return seed_activity(open_sessions(), get_settings().database_url, today, seed)
 
 
 def _demo_predictions(as_json: bool) -> None:
@@ -76,6 +93,15 @@ def _demo_summary(data: dict[str, Any]) -> str:
         lines.append(f"  {name}: {c['inserted']:,} inserted, {c['updated']:,} updated, "
                      f"{c['unchanged']:,} unchanged")  # fmt: skip
     lines.append(f"  {sum(data['seconds'].values()):.1f} s")
+    if "activity" in data:
+        done = data["activity"]
+        points, feedback = done["points"], done["feedback"]
+        lines.append(
+            f"  points: {points['opening_lots']:,} opening lots, {points['live_earns']} order "
+            f"earns; {done['stages']['members']:,} members staged; {len(done['snapshots'])} rank "
+            f"snapshots; {feedback['responses']} survey answers, {feedback['reviews']} reviews, "
+            f"{feedback['tickets']} tickets ({sum(done['seconds'].values()):.1f} s)"
+        )
     return "\n".join(lines)
 
 
