@@ -39,6 +39,7 @@ def guard_sqlite(path: str) -> None:
         keeper = _keepers.get(key)
         if keeper is not None and keeper.poll() is None:
             return
+        _reap()
         keeper = subprocess.Popen(
             [sys.executable, "-c", _KEEPER, key],
             stdin=subprocess.PIPE,
@@ -49,3 +50,12 @@ def guard_sqlite(path: str) -> None:
         if keeper.stdout.readline().strip() != "ready":
             raise RuntimeError(f"could not open {key} to guard its WAL index")
         _keepers[key] = keeper
+
+
+def _reap() -> None:
+    """Stop the keepers of files that are gone (a test's temporary record, a deleted demo)."""
+    for key, keeper in list(_keepers.items()):
+        if keeper.poll() is not None or not Path(key).exists():
+            keeper.kill()
+            keeper.wait()
+            del _keepers[key]
