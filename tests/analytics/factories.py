@@ -49,7 +49,7 @@ def ids_of(session: Session, *external_ids: str) -> dict[str, int]:
     rows = session.execute(
         select(Customer.external_id, Customer.id).where(Customer.external_id.in_(external_ids))
     )
-    return {external_id: cid for external_id, cid in rows}
+    return {str(external_id): cid for external_id, cid in rows}
 
 
 def order(

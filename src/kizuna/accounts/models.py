@@ -11,7 +11,12 @@ from kizuna.kit.clock import now
 from kizuna.kit.db import Base, BigId, JsonDoc, UTCDateTime
 
 ROLES = ("admin", "marketer", "support")
-SCOPES = ("customers:read", "customers:write", "orders:write", "events:write", "webhooks")
+SCOPES = (
+    "customers:read", "customers:write", "orders:write", "events:write", "webhooks",
+    "loyalty:read", "loyalty:write", "loyalty:adjust",
+    "feedback:read", "feedback:write",
+    "automation:read", "automation:write",
+)  # fmt: skip
 
 
 class User(Base):

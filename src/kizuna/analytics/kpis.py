@@ -23,8 +23,13 @@ import ibis
 from ibis import _
 from ibis.backends import BaseBackend
 
-from kizuna.analytics.ranks.evaluate import distribution, ranks_as_of
-from kizuna.analytics.ranks.history import Source, migration_matrix, monthly_transitions
+from kizuna.analytics.ranks.evaluate import RankCount, distribution, ranks_as_of
+from kizuna.analytics.ranks.history import (
+    MigrationCell,
+    Source,
+    migration_matrix,
+    monthly_transitions,
+)
 from kizuna.analytics.ranks.policy import RankPolicy, default_policy
 from kizuna.analytics.summary import customer_days
 
@@ -63,9 +68,17 @@ def strategy_table(
 ) -> list[StrategyRow]:
     """The strategy table at the end of ``as_of``; rates over the ``period_days`` before it."""
     policy = policy or default_policy()
-    now = {row.rank: row for row in distribution(ranks_as_of(con, as_of, policy), policy)}
+    now = distribution(ranks_as_of(con, as_of, policy), policy)
     start = as_of - timedelta(days=period_days)
     moves = migration_matrix(con, start, as_of, policy, source=source)
+    return strategy_rows(policy, now, moves)
+
+
+def strategy_rows(
+    policy: RankPolicy, distribution_now: list[RankCount], moves: list[MigrationCell]
+) -> list[StrategyRow]:
+    """The strategy table from the rank distribution now and the migration over the period."""
+    now = {row.rank: row for row in distribution_now}
     lost = {rule.rank for rule in policy.rules if rule.lost}
     rows = []
     for rule in policy.rules:

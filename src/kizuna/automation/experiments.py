@@ -174,8 +174,8 @@ class Uplift:
             "revenue_uplift": dict(zip(("diff", "low", "high"), self.revenue_diff, strict=True)),
             "revenue_p_value": self.revenue_p,
             "confidence": self.confidence,
-            "conversion_significant": self.rate_significant,
-            "revenue_significant": self.revenue_significant,
+            "conversion_significant": bool(self.rate_significant),
+            "revenue_significant": bool(self.revenue_significant),
             "verdict": self.verdict,
             "note": self.note,
         }

@@ -10,7 +10,16 @@ import sys
 
 import typer
 
-from kizuna.cli import accounts, predict, record, run  # noqa: F401  (registers the commands)
+from kizuna.cli import (  # noqa: F401  (registers the commands)
+    accounts,
+    analytics,
+    automation,
+    feedback,
+    loyalty,
+    predict,
+    record,
+    run,
+)
 from kizuna.cli.common import app
 from kizuna.kit.errors import KizunaError
 

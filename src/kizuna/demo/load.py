@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kizuna.catalog.service import upsert_products
 from kizuna.customers.service import do_flag_problem, upsert_customers
 from kizuna.demo.block import BLOCK, Block, generate_blocks, shop_catalogue
+from kizuna.demo.journeys import seed_journeys
 from kizuna.events.service import store_events
 from kizuna.kit.bulk import Bulk, chunks
 from kizuna.kit.counts import WriteCounts
@@ -97,6 +98,9 @@ def run_demo(
         done = min(customers, done + CHUNK_BLOCKS * BLOCK)
         if progress:
             progress("demo", done, customers)
+    started = time.perf_counter()
+    seed_journeys(sessions, today)
+    report.tick("journeys", started)
     report.tick("total", began)
     return report
 

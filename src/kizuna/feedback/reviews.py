@@ -294,3 +294,9 @@ def customer_reviews(session: Session, customer_id: int, language: str = "ja") -
         .order_by(Review.submitted_at.desc(), Review.id.desc())
     )
     return [review_view(r, sku, language) for r, sku in rows]
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """How many reviews are pending, approved and rejected."""
+    rows = session.execute(select(Review.status, func.count()).group_by(Review.status))
+    return {status: int(n) for status, n in rows}

@@ -9,9 +9,10 @@ what pleased and what disappointed. Months are cut in the shop's time zone. Read
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kizuna.feedback.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
@@ -258,4 +259,68 @@ def customer_responses(session: Session, customer_id: int, limit: int = 50) -> l
             "answers": answers.get(r.id, {}),
         }
         for r, code, ja, en in responses
+    ]
+
+
+def score_trend(
+    session: Session,
+    kind: str,
+    survey_code: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    zone: str = "Asia/Tokyo",
+) -> list[dict]:
+    """The headline score of ``kind`` questions (``nps``, ``csat``, ``rating``) by month (shop
+    time): answers, satisfied, neutral, dissatisfied and the score (NPS or % satisfied)."""
+    query = (
+        select(SurveyResponse.submitted_at, SurveyAnswer.score)
+        .select_from(SurveyAnswer)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+        .where(SurveyQuestion.kind == kind, SurveyAnswer.score.is_not(None))
+    )
+    if survey_code is not None:
+        query = query.where(SurveyResponse.survey_id == get_survey(session, survey_code).id)
+    months: dict[str, list[int]] = defaultdict(list)
+    for at, score in session.execute(_window(query, since, until)):
+        months[to_shop_tz(at, zone).strftime("%Y-%m")].append(score)
+    return [
+        {"month": month} | summarise(kind, scores).to_dict()
+        for month, scores in sorted(months.items())
+    ]
+
+
+def survey_list(session: Session, language: str = "ja") -> list[dict]:
+    """Every survey with its kind, status and number of responses, newest first."""
+    counts = dict(
+        session.execute(
+            select(SurveyResponse.survey_id, func.count()).group_by(SurveyResponse.survey_id)
+        ).all()
+    )
+    return [
+        {
+            "code": s.code,
+            "kind": s.kind,
+            "status": s.status,
+            "title": s.title_en if language == "en" else s.title_ja,
+            "responses": int(counts.get(s.id, 0)),
+        }
+        for s in session.scalars(
+            select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc())
+        )
+    ]
+
+
+def scores_by_group(session: Session, kind: str, groups: Mapping[int, str]) -> list[dict]:
+    """Each group's summary of its customers' latest ``kind`` score; ``groups`` maps a customer
+    to a label (a rank, a stage: the caller reads them). Customers in no group are left out."""
+    scores: dict[str, list[int]] = defaultdict(list)
+    for customer_id, (score, _at) in customer_scores(session, kind).items():
+        label = groups.get(customer_id)
+        if label is not None:
+            scores[label].append(score)
+    return [
+        {"group": label} | summarise(kind, values).to_dict()
+        for label, values in sorted(scores.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]

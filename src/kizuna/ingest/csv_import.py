@@ -3,6 +3,9 @@
 Every rejected row is reported with its file row number, the source column and the reason; the
 good rows are kept. Records are keyed (customer id, SKU, order number, event id), so importing the
 same file twice reports everything as unchanged. Either all good rows of a file land or none do.
+Orders and returns from the last 48 hours then get their points, stages and journeys through
+``pipeline`` (older history earns nothing and sends nothing); queued messages leave with the
+outbox's minute sweep (``channels.dispatch_due``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session
 from kizuna.catalog.service import upsert_products
 from kizuna.customers.service import check_identities, upsert_customers
 from kizuna.events.service import store_events
+from kizuna.ingest.pipeline import Reactions, orders_imported, returns_imported
 from kizuna.ingest.presets import load_preset
 from kizuna.ingest.reader import iter_rows, open_source
 from kizuna.ingest.rows import PARSERS, RowError, RowProblem
@@ -43,6 +47,7 @@ class ImportReport:
     rejected: int = 0
     records: dict[str, WriteCounts] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    reactions: Reactions | None = None  # orders and returns only (points, stages, journeys)
 
     @property
     def exit_code(self) -> int:
@@ -55,7 +60,7 @@ class ImportReport:
             "encoding": self.encoding, "rows": self.rows, "rejected": self.rejected,
             "records": {name: asdict(counts) for name, counts in self.records.items()},
             "errors": [asdict(e) for e in self.errors], "exit_code": self.exit_code,
-        }  # fmt: skip
+        } | ({"reactions": self.reactions.to_dict()} if self.reactions else {})  # fmt: skip
 
 
 @contextmanager
@@ -162,6 +167,18 @@ def _store(session: Session, records: dict[str, list[Any]], report: ImportReport
             if progress:
                 progress("store", done, total)
         report.records[name] = counts
+    if "orders" in records or "returns" in records:
+        report.reactions = _react(session, records)
+
+
+def _react(session: Session, records: dict[str, list[Any]]) -> Reactions:
+    """Points, stages and journeys for the recent orders and returns of the file."""
+    reactions = Reactions()
+    if records.get("orders"):
+        reactions.merge(orders_imported(session, [o.order_number for o in records["orders"]]))
+    if records.get("returns"):
+        reactions.merge(returns_imported(session, [r.return_number for r in records["returns"]]))
+    return reactions
 
 
 def _drop_identity_conflicts(

@@ -9,6 +9,7 @@ the points earned in the window less their reversals. One ``select`` serves a si
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -52,17 +53,23 @@ def _order_filter(start: datetime | None, as_of: datetime) -> list[ColumnElement
 
 
 def qualifying_select(
-    programme: Programme, as_of: datetime, customer_id: int | None = None
+    programme: Programme,
+    as_of: datetime,
+    customer_id: int | None = None,
+    *,
+    customer_ids: Collection[int] | None = None,
 ) -> Select:
     """``(customer_id, amount)`` for every customer with something in the window up to and
-    including ``as_of`` (or only ``customer_id``)."""
+    including ``as_of`` (or only ``customer_id``, or only ``customer_ids``)."""
     span = window(programme.qualification, local_date(as_of))
     start = day_start(span.first) if span.first else None
     if programme.qualification.basis == "points":
-        return _points_select(start, as_of, customer_id)
+        return _points_select(start, as_of, customer_id, customer_ids)
     where = _order_filter(start, as_of)
     if customer_id is not None:
         where.append(Order.customer_id == customer_id)
+    if customer_ids is not None:
+        where.append(Order.customer_id.in_(list(customer_ids)))
     spend = (
         select(Order.customer_id, func.sum(Order.subtotal - Order.discount).label("spend"))
         .where(*where)
@@ -82,13 +89,20 @@ def qualifying_select(
     )
 
 
-def _points_select(start: datetime | None, as_of: datetime, customer_id: int | None) -> Select:
+def _points_select(
+    start: datetime | None,
+    as_of: datetime,
+    customer_id: int | None,
+    customer_ids: Collection[int] | None = None,
+) -> Select:
     kinds = (EntryKind.EARN.value, EntryKind.REVERSE_EARN.value)
     where = [PointEntry.kind.in_(kinds), PointEntry.created_at <= as_of]
     if start is not None:
         where.append(PointEntry.created_at >= start)
     if customer_id is not None:
         where.append(PointEntry.customer_id == customer_id)
+    if customer_ids is not None:
+        where.append(PointEntry.customer_id.in_(list(customer_ids)))
     total = func.sum(PointEntry.points).label("amount")
     return (
         select(PointEntry.customer_id, total).where(and_(*where)).group_by(PointEntry.customer_id)

@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 from kizuna.customers.models import ConsentChange, CustomerAudit
 from kizuna.events.models import Event
 from kizuna.orders.models import Order, OrderLine, Return, Shipment, ShipmentEvent, Subscription
+from kizuna.timeline.feedback import feedback
+from kizuna.timeline.loyalty import points_and_stages
+from kizuna.timeline.messages import messages
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,18 @@ class TimelineEntry:
 def customer_timeline(session: Session, customer_id: int, limit: int = 200) -> list[TimelineEntry]:
     """The newest ``limit`` entries of the customer's history across all sources."""
     entries: list[TimelineEntry] = []
-    for source in (_orders, _returns, _shipments, _subscriptions, _events, _consents, _audit):
+    for source in (
+        _orders,
+        _returns,
+        _shipments,
+        _subscriptions,
+        _events,
+        _consents,
+        _audit,
+        messages,
+        points_and_stages,
+        feedback,
+    ):
         entries.extend(source(session, customer_id, limit))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]

@@ -17,14 +17,36 @@ from kizuna.kit.db import session_scope
 from kizuna.kit.errors import KizunaError
 from kizuna.kit.store import open_store
 from kizuna.settings import Settings, get_settings
-from kizuna.web import public
+from kizuna.web import analytics_scope, public, public_feedback
+from kizuna.web.api import analytics as analytics_api
+from kizuna.web.api import automation as automation_api
 from kizuna.web.api import customers as customers_api
 from kizuna.web.api import events as events_api
+from kizuna.web.api import feedback as feedback_api
+from kizuna.web.api import loyalty as loyalty_api
 from kizuna.web.api import orders as orders_api
 from kizuna.web.api import recommend as recommend_api
 from kizuna.web.api import webhooks as webhooks_api
 from kizuna.web.deps import LoginRequired
-from kizuna.web.ui.pages import auth, clv, content, customers, home, products
+from kizuna.web.ui.pages import (
+    auth,
+    campaigns,
+    clv,
+    cohorts,
+    content,
+    customers,
+    feedback,
+    funnel,
+    home,
+    journeys,
+    messages,
+    products,
+    ranks,
+    returns,
+    segments,
+    support,
+)
+from kizuna.web.ui.pages import loyalty as loyalty_pages
 from kizuna.web.ui.pages.home import OverviewCache
 from kizuna.web.ui.render import render_error
 
@@ -54,23 +76,40 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (
         customers_api.router,
+        feedback_api.router,
         orders_api.router,
         events_api.router,
         webhooks_api.router,
         recommend_api.router,
+        automation_api.router,
+        analytics_api.router,
+        loyalty_api.router,
         auth.router,
         home.router,
         customers.router,
         clv.router,
+        loyalty_pages.router,
         products.router,
         content.router,
+        feedback.router,
+        support.router,
+        returns.router,
+        journeys.router,
+        campaigns.router,
+        messages.router,
+        ranks.router,
+        segments.router,
+        cohorts.router,
+        funnel.router,
         public.router,
+        public_feedback.router,
     ):
         app.include_router(router)
     _handle_errors(app)
     app.state.overview = OverviewCache(app.state.sessions, settings.shop_timezone)
     if warm_up:
         app.state.overview.warm_up()
+        analytics_scope.warm_up(app)
     return app
 
 

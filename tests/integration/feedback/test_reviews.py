@@ -3,6 +3,8 @@ disclosure shown with every incentivised review, and counts and averages per pro
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +28,7 @@ from .factories import T0, customer, ledger, name_product, order
 DISCLOSURE_JA = "【PR】このレビューは、投稿特典（ポイント）を受け取ったお客様によるものです。"
 
 
-def review(customer_id: int, rating: int = 5, sku: str = "BEAN-1", **fields: object) -> ReviewIn:
+def review(customer_id: int, rating: int = 5, sku: str = "BEAN-1", **fields: Any) -> ReviewIn:
     return ReviewIn(
         sku=sku,
         customer_id=customer_id,

@@ -4,7 +4,7 @@ exactly once, reports of satisfied and dissatisfied answers, and clear errors.""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -77,7 +77,11 @@ class TestAnsweringRewardsOnce:
         taro = customer(session, "C1")
         order_id = order(session, "C1", "A-1")
         nps_survey(session)
-        answers = {"nps": 9, "packing": 4, "comment": "丁寧な梱包でした"}
+        answers: dict[str, int | str | None] = {
+            "nps": 9,
+            "packing": 4,
+            "comment": "丁寧な梱包でした",
+        }
         # when the form is submitted twice (a double click)
         first = answer_survey(session, "after-delivery", taro, answers, order_id=order_id, at=T0)
         again = answer_survey(session, "after-delivery", taro, answers, order_id=order_id, at=T0)
@@ -189,7 +193,7 @@ class TestReports:
     def answered(self, session: Session) -> list[int]:
         nps_survey(session)
         people = [customer(session, f"C{i}") for i in range(5)]
-        given = [
+        given: list[tuple[dict[str, int | str | None], datetime]] = [
             ({"nps": 10, "packing": 5, "found": "sns", "comment": "また買います"}, T0),
             ({"nps": 9, "packing": 4, "found": "sns"}, T0 + timedelta(days=1)),
             ({"nps": 7, "packing": 3, "comment": "普通でした"}, T0 + timedelta(days=2)),

@@ -83,12 +83,15 @@ def migration_matrix(
     *,
     source: Source = "snapshots",
     zone: str | None = None,
+    ranks: tuple[ir.Table, ir.Table] | None = None,
 ) -> list[MigrationCell]:
     """``kizuna migration``: one cell per (from rank, to rank) with customers and the revenue
-    they brought in (start, end]. Customers without a rank on a side show as ``(none)``."""
+    they brought in (start, end]. Customers without a rank on a side show as ``(none)``.
+    ``ranks`` passes the (start, end) rank tables already computed (``customer_id``, ``rank``)."""
     policy = policy or default_policy()
-    before = _ranks(con, start, policy, source).rename(from_rank="rank")
-    after = _ranks(con, end, policy, source).rename(to_rank="rank")
+    first, last = ranks or (_ranks(con, start, policy, source), _ranks(con, end, policy, source))
+    before = first.select("customer_id", "rank").rename(from_rank="rank")
+    after = last.select("customer_id", "rank").rename(to_rank="rank")
     pairs = before.outer_join(after, before.customer_id == after.customer_id)
     pairs = pairs.select(
         customer_id=ibis.coalesce(pairs.customer_id, pairs.customer_id_right),

@@ -37,6 +37,7 @@ from kizuna.analytics.segments.predicates import (
     Subscription,
     Viewed,
 )
+from kizuna.analytics.segments.predictions import ChurnRisk, Clv
 
 
 class _Group(BaseModel):
@@ -67,7 +68,7 @@ class NotOf(_Group):
 Node = Annotated[
     AllOf | AnyOf | NotOf | RankIn | RfmScore | FieldRange | SpendInWindow | PurchaseDate
     | Bought | Viewed | CartAbandoned | Subscription | Member | ChannelUsed | AgeBand | Gender
-    | Prefecture | Occupation | Consent | Problem,
+    | Prefecture | Occupation | Consent | Problem | Clv | ChurnRisk,
     Field(discriminator="type"),
 ]  # fmt: skip
 for _model in (AllOf, AnyOf, NotOf):

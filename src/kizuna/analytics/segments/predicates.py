@@ -3,9 +3,9 @@
 Each predicate is a Pydantic model with a ``type`` discriminator, a ``label`` (shown in the
 builder and in audit logs) and ``to_ibis(ctx)``, which returns a boolean expression over the
 segment base (one row per customer: summary + RFM + rank). The ones over the base live here;
-those that read purchases, events or consents are in ``segments.activity``. ``PREDICATES`` maps
-each type to its class; ``UNAVAILABLE`` lists the types the builder shows greyed out until the
-domain that computes them exists.
+those that read purchases, events or consents are in ``segments.activity``, those over the
+stored CLV predictions in ``segments.predictions``. ``PREDICATES`` maps each type to its class;
+``UNAVAILABLE`` lists the types the builder shows greyed out until their domain exists.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from kizuna.analytics.segments.activity import (
     Viewed,
 )
 from kizuna.analytics.segments.base import Context, Predicate, _between, _range
+from kizuna.analytics.segments.predictions import ChurnRisk, Clv
 from kizuna.analytics.summary import FIELDS
 
 NUMERIC_FIELDS = tuple(name for name, kind in FIELDS.items() if kind == "number")
@@ -35,8 +36,6 @@ AGE_BANDS = {
 }  # fmt: skip
 UNAVAILABLE = {
     "stage": "member stages come with the loyalty programme (not yet linked to analytics)",
-    "clv": "predicted CLV comes with the CLV domain (not yet linked to analytics)",
-    "churn_risk": "churn risk comes with the CLV domain (not yet linked to analytics)",
 }
 
 
@@ -186,6 +185,7 @@ class Problem(Predicate):
 LEAVES: tuple[type[Predicate], ...] = (
     RankIn, RfmScore, FieldRange, SpendInWindow, PurchaseDate, Bought, Viewed, CartAbandoned,
     Subscription, Member, ChannelUsed, AgeBand, Gender, Prefecture, Occupation, Consent, Problem,
+    Clv, ChurnRisk,
 )  # fmt: skip
 PREDICATES: dict[str, type[Predicate]] = {cls.model_fields["type"].default: cls for cls in LEAVES}
 

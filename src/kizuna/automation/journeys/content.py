@@ -9,7 +9,8 @@ context for a batch of customers in a few queries:
 * ``cart``: ``items`` (the cart's products) and ``alternatives`` (``recommend.alternatives_for``);
 * ``for_you``: ``items`` (``recommend.for_you``);
 * ``points_expiring``: ``points`` still expiring on ``expires_on`` (re-read from the ledger;
-  when nothing is left the message is skipped) and ``next_stage_gap`` (loyalty's stage line);
+  when nothing is left the message is skipped) and ``next_stage_gap`` (loyalty's stage line,
+  computed set-based for the whole batch by ``loyalty.stage_gaps``);
 * ``stage``: ``stage_name`` and ``benefits`` of the stage reached (loyalty programme);
 * ``review``: ``review_url``; ``survey``: ``survey_url``.
 
@@ -32,7 +33,7 @@ from kizuna.channels.config import get_channel_settings
 from kizuna.kit.clock import start_of_day, to_shop_tz
 from kizuna.kit.money import format_yen
 from kizuna.loyalty.models import PointLot
-from kizuna.loyalty.stages import next_stage_gap
+from kizuna.loyalty.stage_gaps import next_stage_gaps
 from kizuna.loyalty.versions import active_programme
 from kizuna.orders.models import Order
 from kizuna.recommend.queries import alternatives_for, for_you
@@ -199,6 +200,10 @@ def _expiring(
     for cid, expires, remaining in found:
         last = to_shop_tz(expires - timedelta(microseconds=1), zone).date()
         left[(cid, last)] = left.get((cid, last), 0) + remaining
+    gaps: dict[int, dict[str, str]] = {}
+    if params.get("stage_gap", True):
+        due = {r.customer_id for r in rows if left.get((r.customer_id, days[r.id]))}
+        gaps = next_stage_gaps(session, due)
     out: dict[int, Context | None] = {}
     for r in rows:
         points = left.get((r.customer_id, days[r.id]), 0)
@@ -207,8 +212,8 @@ def _expiring(
             continue
         language = lang[r.id]
         context: Context = {"points": f"{points:,}", "expires_on": _date_text(days[r.id], language)}
-        if params.get("stage_gap", True):
-            context["next_stage_gap"] = next_stage_gap(session, r.customer_id, language=language)
+        if r.customer_id in gaps:
+            context["next_stage_gap"] = gaps[r.customer_id][language]
         out[r.id] = context
     return out
 

@@ -14,6 +14,7 @@ from kizuna.orders.queries import customer_order_totals
 from kizuna.recommend import for_you, gift_for
 from kizuna.timeline.queries import customer_timeline
 from kizuna.web.deps import SessionDep, require_role
+from kizuna.web.ui.pages.loyalty import loyalty_panel
 from kizuna.web.ui.pages.products import with_products
 from kizuna.web.ui.render import page
 
@@ -40,6 +41,7 @@ def customer(
         "prediction": customer_prediction(session, customer_id),
         "for_you": with_products(session, for_you(session, customer_id, 8)),
         "gift": _gift(session, customer_id),
+        "loyalty": loyalty_panel(session, customer_id),
         "customer": profile,
         **customer_order_totals(session, customer_id),
         "timeline": entries,
