@@ -340,10 +340,17 @@ def _target_cell(item: dict[str, Any]) -> str:
     return "; ".join(parts) or ""
 
 
-def render_table(results: Iterable[dict[str, Any]]) -> str:
-    """The markdown summary: one row per capability / size / metric (newest measurement)."""
+def render_table(
+    results: Iterable[dict[str, Any]],
+    kept: dict[tuple[str, str, str], tuple[list[str], str]] | None = None,
+) -> str:
+    """The markdown summary: one row per capability / size / metric (newest measurement).
+    ``kept`` rows (from the committed table, with their machine description) stay unless a
+    result here measures the same capability, size and metric again."""
     rows = latest(results)
-    if not rows:
+    fresh = {(item["capability"], str(item.get("size", "")), item["metric"]) for item in rows}
+    kept = {key: row for key, row in (kept or {}).items() if key not in fresh}
+    if not rows and not kept:
         return "_No results yet: run `.venv/bin/python -m bench.run`._\n"
     lines = [
         "| capability | size | metric | kizuna | baseline | baseline value | ratio | target "
@@ -351,6 +358,11 @@ def render_table(results: Iterable[dict[str, Any]]) -> str:
         "| --- | --- | --- | ---: | --- | ---: | ---: | --- | --- |",
     ]
     machines: dict[str, int] = {}
+    table: dict[tuple[str, str, str], str] = {}
+    for key, (cells, described) in kept.items():
+        note = machines.setdefault(json.dumps(described), len(machines) + 1)
+        stamp = re.sub(r"\s*\[m\d+\]$", "", cells[8])
+        table[key] = "| " + " | ".join([*cells[:8], f"{stamp} [m{note}]".strip()]) + " |"
     for item in rows:
         key = json.dumps(item.get("machine", {}), sort_keys=True)
         note = machines.setdefault(key, len(machines) + 1)
@@ -367,10 +379,15 @@ def render_table(results: Iterable[dict[str, Any]]) -> str:
             _target_cell(item),
             f"{str(item.get('timestamp', ''))[:10]} [m{note}]",
         )
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        row_key = (item["capability"], str(item.get("size", "")), item["metric"])
+        table[row_key] = "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+    lines.extend(table[key] for key in sorted(table, key=_row_order))
     lines.append("")
     for key, note in machines.items():
         info = json.loads(key)
+        if isinstance(info, str):  # a machine described in the committed table
+            lines.append(f"- m{note}: {info}")
+            continue
         if not isinstance(info, dict) or not info:
             lines.append(f"- m{note}: {info or 'machine not recorded'}")
             continue
@@ -385,8 +402,8 @@ def render_table(results: Iterable[dict[str, Any]]) -> str:
 def refresh_summary(doc: Path | None = None, folder: Path | None = None) -> Path:
     """Rewrite the table between the markers of ``docs/benchmarks.md`` from the JSON files."""
     doc = doc or SUMMARY
-    table = render_table(load_results(folder))
     text = doc.read_text(encoding="utf-8") if doc.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    table = render_table(load_results(folder), committed_rows(text))
     if BEGIN not in text or END not in text:
         text = text.rstrip("\n") + f"\n\n## Summary\n\n{BEGIN}\n{END}\n"
     head, rest = text.split(BEGIN, 1)
@@ -394,3 +411,26 @@ def refresh_summary(doc: Path | None = None, folder: Path | None = None) -> Path
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(f"{head}{BEGIN}\n{table}{END}{tail}", encoding="utf-8")
     return doc
+
+
+def committed_rows(text: str) -> dict[tuple[str, str, str], tuple[list[str], str]]:
+    """The rows of the summary table already in ``docs/benchmarks.md`` (measured on other
+    machines or in earlier sessions), each with its machine's description."""
+    if BEGIN not in text or END not in text:
+        return {}
+    body = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    notes = dict(re.findall(r"^- (m\d+): (.*)$", body, flags=re.MULTILINE))
+    rows: dict[tuple[str, str, str], tuple[list[str], str]] = {}
+    for line in body.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if len(cells) != 9 or cells[0] in ("capability", "---"):
+            continue
+        found = re.search(r"\[(m\d+)\]", cells[8])
+        described = notes.get(found.group(1), "machine not recorded") if found else "unknown"
+        rows[(cells[0], cells[1], cells[2])] = (cells, described)
+    return rows
+
+
+def _row_order(key: tuple[str, str, str]) -> tuple[str, tuple[float, str]]:
+    """Capability, then size; metrics keep their order (the sort is stable)."""
+    return (key[0], _size_key(key[1]))
