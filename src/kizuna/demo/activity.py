@@ -153,7 +153,7 @@ def _months_before(day: date, n: int) -> date:
 
 
 def _feedback(sessions: sessionmaker[Session], at: datetime, rng: np.random.Generator) -> dict:
-    """NPS answers, reviews and tickets from a sample of the last month's buyers."""
+    """NPS answers, reviews and tickets from a sample of the last six months' buyers."""
     with session_scope(sessions) as session:
         if session.scalar(select(surveys.Survey.id).where(surveys.Survey.code == SURVEY)) is None:
             surveys.do_create_survey(session, _nps_survey(), actor="demo")
@@ -162,10 +162,10 @@ def _feedback(sessions: sessionmaker[Session], at: datetime, rng: np.random.Gene
                    Order.subtotal)
             .join(Customer, Customer.id == Order.customer_id)
             .where(Customer.is_member, Order.status != "cancelled",
-                   Order.placed_at >= at - timedelta(days=30), Order.placed_at < at)
+                   Order.placed_at >= at - timedelta(days=180), Order.placed_at < at)
             .order_by(Order.id)
         ).all()  # fmt: skip
-    size = min(len(recent), 400)
+    size = min(len(recent), 600)
     picked = [recent[i] for i in sorted(rng.choice(len(recent), size, replace=False))]
     counts = {"responses": 0, "reviews": 0, "tickets": 0}
     skipped: dict[str, int] = {}
