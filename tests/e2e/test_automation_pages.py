@@ -86,7 +86,7 @@ def test_journeys_list_switch_and_detail(server: tuple[str, list[int]], browser:
     row = page.locator("#journey-welcome")
     assert row.locator("button.toggle").inner_text() == "オン"
     assert "効果あり" in row.inner_text()
-    assert page.locator("table.journeys tbody tr").count() == 10
+    assert page.locator("table.journeys tbody tr").count() == 11
     shot(page, "journeys-ja")
     # when it is switched off and on again with its form
     row.locator("button.toggle").click()

@@ -50,6 +50,10 @@ TABLES = (
     "analytics_rank_spells",
     "analytics_snapshot_runs",
     "clv_predictions",  # written by the CLV domain; read by the churn-risk and CLV predicates
+    "surveys",  # the feedback domain's survey tables: read by the survey predicates
+    "survey_questions",
+    "survey_responses",
+    "survey_answers",
 )
 _EXTENSION_VERSION = "v1.5.5"
 _spark_lock = threading.Lock()

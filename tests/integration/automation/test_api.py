@@ -28,7 +28,7 @@ def test_journeys_over_the_api(app_client: TestClient, app_sessions: sessionmake
         service.install_presets(session, actor="test")
     read, write = keys(app_sessions)
     listed = app_client.get("/api/journeys", headers=read).json()
-    assert len(listed) == 10 and not any(j["enabled"] for j in listed)
+    assert len(listed) == 11 and not any(j["enabled"] for j in listed)
     # a read-only key may not switch; a write key may, and it is audited with its name
     body = {"enabled": True}
     assert (

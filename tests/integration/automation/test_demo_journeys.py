@@ -35,8 +35,8 @@ def test_demo_has_journeys_with_sends_and_a_holdout(sessions: sessionmaker[Sessi
                 ExperimentAssignment.arm == "holdout",
             )
         )
-    # then the ten journeys are there, welcome on with enrolments, sends and a holdout
-    assert len(lines) == 10
+    # then the eleven journeys are there, welcome on with enrolments, sends and a holdout
+    assert len(lines) == 11
     assert [k for k, line in lines.items() if line["enabled"]] == ["welcome"]
     welcome = lines["welcome"]
     assert welcome["enrolled"] > 20 and welcome["sends"] > 0

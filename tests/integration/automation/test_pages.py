@@ -49,7 +49,7 @@ class TestJourneyPages:
         assert "install-presets" in app_client.get("/journeys").text
         app_client.post("/journeys/install")
         listed = {j["key"]: j for j in app_client.get("/journeys.json").json()["journeys"]}
-        assert len(listed) == 10 and not listed["welcome"]["enabled"]
+        assert len(listed) == 11 and not listed["welcome"]["enabled"]
         # when the welcome journey is switched on from its form
         moved = app_client.post(
             "/journeys/welcome/switch", data={"enabled": "on"}, follow_redirects=False

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kizuna.analytics.documents import Document
+from kizuna.analytics.segments.feedback import NpsGroup, SurveyScore
 from kizuna.analytics.segments.predicates import (
     AgeBand,
     Bought,
@@ -68,7 +69,7 @@ class NotOf(_Group):
 Node = Annotated[
     AllOf | AnyOf | NotOf | RankIn | RfmScore | FieldRange | SpendInWindow | PurchaseDate
     | Bought | Viewed | CartAbandoned | Subscription | Member | ChannelUsed | AgeBand | Gender
-    | Prefecture | Occupation | Consent | Problem | Clv | ChurnRisk,
+    | Prefecture | Occupation | Consent | Problem | Clv | ChurnRisk | SurveyScore | NpsGroup,
     Field(discriminator="type"),
 ]  # fmt: skip
 for _model in (AllOf, AnyOf, NotOf):

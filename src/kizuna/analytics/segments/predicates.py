@@ -4,7 +4,8 @@ Each predicate is a Pydantic model with a ``type`` discriminator, a ``label`` (s
 builder and in audit logs) and ``to_ibis(ctx)``, which returns a boolean expression over the
 segment base (one row per customer: summary + RFM + rank). The ones over the base live here;
 those that read purchases, events or consents are in ``segments.activity``, those over the
-stored CLV predictions in ``segments.predictions``. ``PREDICATES`` maps each type to its class;
+stored CLV predictions in ``segments.predictions``, those over survey answers in
+``segments.feedback``. ``PREDICATES`` maps each type to its class;
 ``UNAVAILABLE`` lists the types the builder shows greyed out until their domain exists.
 """
 
@@ -26,6 +27,7 @@ from kizuna.analytics.segments.activity import (
     Viewed,
 )
 from kizuna.analytics.segments.base import Context, Predicate, _between, _range
+from kizuna.analytics.segments.feedback import NpsGroup, SurveyScore
 from kizuna.analytics.segments.predictions import ChurnRisk, Clv
 from kizuna.analytics.summary import FIELDS
 
@@ -185,7 +187,7 @@ class Problem(Predicate):
 LEAVES: tuple[type[Predicate], ...] = (
     RankIn, RfmScore, FieldRange, SpendInWindow, PurchaseDate, Bought, Viewed, CartAbandoned,
     Subscription, Member, ChannelUsed, AgeBand, Gender, Prefecture, Occupation, Consent, Problem,
-    Clv, ChurnRisk,
+    Clv, ChurnRisk, SurveyScore, NpsGroup,
 )  # fmt: skip
 PREDICATES: dict[str, type[Predicate]] = {cls.model_fields["type"].default: cls for cls in LEAVES}
 

@@ -12,7 +12,10 @@ context for a batch of customers in a few queries:
   when nothing is left the message is skipped) and ``next_stage_gap`` (loyalty's stage line,
   computed set-based for the whole batch by ``loyalty.stage_gaps``);
 * ``stage``: ``stage_name`` and ``benefits`` of the stage reached (loyalty programme);
-* ``review``: ``review_url``; ``survey``: ``survey_url``.
+* ``review``: ``review_url``; ``survey``: ``survey_url``;
+* ``warranty``: ``product`` (the covered product's name), ``plan`` (the warranty plan's name in
+  the customer's language) and ``ends_on`` (the last covered day), re-read from the enrolment;
+  a warranty cancelled since is skipped.
 
 Product links point at the storefront (``params.shop_url``, default the public URL) as
 ``/products/<sku>``. A provider that finds nothing to say returns ``None`` for the customer, and
@@ -35,6 +38,7 @@ from kizuna.kit.money import format_yen
 from kizuna.loyalty.models import PointLot
 from kizuna.loyalty.stage_gaps import next_stage_gaps
 from kizuna.loyalty.versions import active_programme
+from kizuna.orders.aftersales_models import WarrantyEnrolment, WarrantyPlan
 from kizuna.orders.models import Order
 from kizuna.recommend.queries import alternatives_for, for_you
 from kizuna.settings import get_settings
@@ -267,6 +271,43 @@ def _survey(
         }
         for r in rows
     }
+
+
+@provider("warranty")
+def _warranty(
+    session: Session, rows: Sequence[Recipient], params: Mapping[str, Any], lang: dict[int, str]
+) -> dict[int, Context | None]:
+    ids = sorted({int(r.context["warranty_id"]) for r in rows if r.context.get("warranty_id")})
+    found = {
+        wid: (ends, name or sku, plan_ja, plan_en)
+        for wid, ends, sku, name, plan_ja, plan_en in session.execute(
+            select(
+                WarrantyEnrolment.id,
+                WarrantyEnrolment.ends_on,
+                WarrantyEnrolment.sku,
+                Product.name,
+                WarrantyPlan.name_ja,
+                WarrantyPlan.name_en,
+            )
+            .join(WarrantyPlan, WarrantyPlan.id == WarrantyEnrolment.plan_id)
+            .outerjoin(Product, Product.sku == WarrantyEnrolment.sku)
+            .where(WarrantyEnrolment.id.in_(ids), WarrantyEnrolment.status == "active")
+        )
+    }
+    out: dict[int, Context | None] = {}
+    for r in rows:
+        hit = found.get(int(r.context.get("warranty_id") or 0))
+        if hit is None:
+            out[r.id] = None
+            continue
+        ends, product, plan_ja, plan_en = hit
+        language = lang[r.id]
+        out[r.id] = {
+            "product": product,
+            "plan": plan_ja if language == "ja" else plan_en,
+            "ends_on": _date_text(ends, language),
+        }
+    return out
 
 
 def build(

@@ -42,6 +42,7 @@ TRIGGERS: dict[str, Kind] = {
     "entered_rank": Kind("The customer enters the rank {rank}"),
     "stage_changed": Kind("The member stage goes {direction}"),
     "points_expiring": Kind("Points expire within {days} days"),
+    "warranty_expiring": Kind("{days_before} days before an extended warranty ends"),
     "reward_usable": Kind("The points balance reaches {threshold}"),
     "review_request": Kind("{days_after} days after delivery"),
     "survey_request": Kind("{days_after} days after an order"),

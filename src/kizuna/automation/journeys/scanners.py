@@ -7,10 +7,12 @@ run is caught up, never sent twice: the occurrence comes from the underlying dat
 year, the last order's day, the expiry day), not from the day of the scan.
 
 Sources: birthdays and registration anniversaries from ``customers``; dormancy from ``orders``;
-points expiring and rewards usable from the loyalty ledger's lots; stage moves from loyalty's
-stage history; rank entries from the analytics rank history (``analytics_rank_spells``; with no
-snapshot taken yet the scan returns nothing and says so, a declared gap); segment entries from
-the analytics segment definition, compared with the members at the previous scan.
+points expiring and rewards usable from the loyalty ledger's lots; warranties expiring from the
+active extended-warranty enrolments (``warranty_enrolments.ends_on``, a shop date); stage moves
+from loyalty's stage history; rank entries from the analytics rank history
+(``analytics_rank_spells``; with no snapshot taken yet the scan returns nothing and says so, a
+declared gap); segment entries from the analytics segment definition, compared with the members
+at the previous scan.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from kizuna.customers.models import Customer
 from kizuna.kit.bulk import Bulk, chunks
 from kizuna.kit.clock import start_of_day, to_shop_tz
 from kizuna.loyalty.models import PointLot, StageChange
+from kizuna.orders.aftersales_models import WarrantyEnrolment
 from kizuna.orders.models import Order
 from kizuna.settings import get_settings
 
@@ -177,6 +180,40 @@ def points_expiring(
             if points >= minimum
         ]
     )
+
+
+@handler("warranty_expiring", "daily")
+def warranty_expiring(
+    session: Session, params: Params, at: datetime, ids: Sequence[int] | None
+) -> Scan:
+    """An active extended warranty whose last covered day is ``days_before`` (30) days from
+    today; once per warranty enrolment."""
+    targets = [t for t in _days(params, at, int(params.get("days_before", 30))) if t >= today(at)]
+    if not targets:
+        return Scan([])
+    stmt = select(
+        WarrantyEnrolment.id,
+        WarrantyEnrolment.customer_id,
+        WarrantyEnrolment.sku,
+        WarrantyEnrolment.order_id,
+        WarrantyEnrolment.ends_on,
+    ).where(
+        WarrantyEnrolment.status == "active",
+        WarrantyEnrolment.customer_id.is_not(None),
+        WarrantyEnrolment.ends_on >= min(targets),
+        WarrantyEnrolment.ends_on <= max(targets),
+    )
+    entries = []
+    for wid, cid, sku, oid, ends in session.execute(stmt):
+        assert cid is not None
+        context = {
+            "warranty_id": wid,
+            "sku": sku,
+            "order_id": oid,
+            "warranty_ends_on": ends.isoformat(),
+        }
+        entries.append(Entry(cid, f"w{wid}", at, at, context))
+    return Scan(entries)
 
 
 @handler("reward_usable", "daily")

@@ -27,6 +27,7 @@ FLOWS = {
     "dormant_winback": "dormant",
     "stage_up": "stage_changed",
     "points_expiring": "points_expiring",
+    "warranty_expiring": "warranty_expiring",
 }
 
 
