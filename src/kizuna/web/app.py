@@ -36,7 +36,6 @@ from kizuna.web.ui.pages import (
     content,
     customers,
     feedback,
-    funnel,
     home,
     journeys,
     messages,
@@ -100,7 +99,6 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
         ranks.router,
         segments.router,
         cohorts.router,
-        funnel.router,
         public.router,
         public_feedback.router,
     ):
